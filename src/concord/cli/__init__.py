@@ -1,0 +1,1 @@
+"""The ``concord`` command line (Typer): one module per command group, all thin."""

@@ -1,0 +1,44 @@
+"""What every command shares: consoles, the error boundary, the vocabulary and database options.
+
+Why here: commands stay thin (parse, call a service function, render), and a ConcordError
+becomes the same one-line message and exit status everywhere.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from sqlalchemy import Engine
+
+from concord.config import get_settings
+from concord.db import create_db_engine, upgrade_database
+from concord.vocab.loader import load_vocabulary, shipped_vocabulary
+from concord.vocab.model import Vocabulary
+
+console = Console()
+err_console = Console(stderr=True)
+
+VocabularyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--vocabulary",
+        help="Directory of a vocabulary (vocabulary.yaml + schemes/); default: the shipped one.",
+        file_okay=False,
+        exists=True,
+    ),
+]
+
+
+def vocabulary_from(directory: Path | None) -> Vocabulary:
+    """The vocabulary a command works with: a user's directory, or the shipped one."""
+    return load_vocabulary(directory) if directory else shipped_vocabulary()
+
+
+def migrated_engine() -> Engine:
+    """The configured database, migrated to the latest schema."""
+    engine = create_db_engine(get_settings().database_url)
+    upgrade_database(engine)
+    return engine

@@ -1,0 +1,70 @@
+"""Entry point of the ``concord`` command; registers each command group and the error boundary."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.markup import escape
+
+from concord import __version__
+from concord.cli.common import err_console
+from concord.errors import ConcordError
+
+app = typer.Typer(
+    name="concord",
+    help="Concord: a shared language and safe sharing for organisations fighting online child "
+    "sexual exploitation and abuse. Settings come from CONCORD_* environment variables "
+    "(CONCORD_DATABASE_URL, CONCORD_KEY_DIR, ...).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"concord {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Concord command line."""
+
+
+def _register() -> None:
+    """Attach every command group. Imported here so ``concord --help`` lists them all."""
+    from concord.cli import db, demo, vocab
+
+    app.add_typer(db.app, name="db")
+    app.add_typer(vocab.app, name="vocab")
+    app.command("demo")(demo.demo)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; a ConcordError becomes one readable message and a non-zero exit status."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except ConcordError as exc:
+        err_console.print("[bold red]error:[/]", escape(str(exc)), highlight=False)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console.print("aborted")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

@@ -1,0 +1,78 @@
+"""One exception tree for Concord.
+
+Every error a user can meet is a :class:`ConcordError` with a message a data steward understands.
+Third-party errors (YAML, SQLAlchemy, rdflib, ...) are translated at the boundary with
+``raise ConcordX(...) from exc`` so that the CLI, the API and the UI each have exactly one place
+that turns a ``ConcordError`` into an exit code, an RFC 9457 problem document or a page.
+
+::
+
+    ConcordError                 anything Concord reports on purpose
+    ├── ConfigurationError       settings, key directory, database URL
+    ├── DatabaseError            the database could not be reached or migrated
+    ├── NotFoundError            an id, scheme or file that does not exist
+    ├── InputError               bad input from a user: the message says what and where
+    │   ├── UnreadableFileError  binary, undecodable, too large or missing file
+    │   ├── MalformedFileError   YAML/JSON/CSV that does not parse
+    │   └── CrosswalkError       a crosswalk file whose structure is wrong
+    └── VocabularyError          the shipped or a supplied vocabulary breaks an integrity rule
+"""
+
+from __future__ import annotations
+
+
+class ConcordError(Exception):
+    """Base class: ``title`` is a short summary, the message says what to do."""
+
+    #: Short, stable summary used as the problem ``title`` in API responses.
+    title = "Concord error"
+    #: HTTP status used when this error reaches the API.
+    status_code = 500
+    #: CLI exit status; 1 is reserved for "the check found something" (linters, checkers).
+    exit_code = 2
+
+    def __init__(self, message: str, *, details: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: list[str] = details or []
+
+    def __str__(self) -> str:
+        if not self.details:
+            return self.message
+        return self.message + "\n" + "\n".join(f"  - {d}" for d in self.details)
+
+
+class ConfigurationError(ConcordError):
+    title = "Configuration error"
+
+
+class DatabaseError(ConcordError):
+    title = "Database error"
+    status_code = 503
+
+
+class NotFoundError(ConcordError):
+    title = "Not found"
+    status_code = 404
+
+
+class InputError(ConcordError):
+    title = "Invalid input"
+    status_code = 422
+
+
+class UnreadableFileError(InputError):
+    title = "Unreadable file"
+
+
+class MalformedFileError(InputError):
+    title = "Malformed file"
+
+
+class CrosswalkError(InputError):
+    title = "Invalid crosswalk"
+
+
+class VocabularyError(ConcordError):
+    title = "Vocabulary integrity error"
+    status_code = 422

@@ -1,0 +1,1 @@
+"""The web layer: FastAPI app with the JSON API (``/api``) and the HTML UI, both thin."""

@@ -1,0 +1,69 @@
+"""The app factory: builds the FastAPI app for a given configuration.
+
+Why a factory: tests, the demo and (later) each federation node build their own app with their
+own settings and database, with no module-level state.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Engine
+
+from concord import __version__
+from concord.config import Settings, get_settings
+from concord.db import create_db_engine
+from concord.vocab.loader import shipped_vocabulary
+from concord.vocab.model import Vocabulary
+from concord.web.api import vocab as vocab_api
+from concord.web.limits import BodySizeLimitMiddleware
+from concord.web.problems import install_error_handlers
+from concord.web.templating import render
+from concord.web.ui import vocab_pages
+
+UI_DIR = Path(str(files("concord.web") / "ui"))
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    vocabulary: Vocabulary | None = None,
+) -> FastAPI:
+    """A Concord web app bound to ``engine`` (or the configured database)."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Concord",
+        version=__version__,
+        description="Shared vocabulary, term checking and crosswalk checks for organisations "
+        "working to end online child sexual exploitation and abuse. Errors are RFC 9457 "
+        "problem documents.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = engine or create_db_engine(settings.database_url)
+    app.state.vocabulary = vocabulary or shipped_vocabulary()
+    app.state.templates = Jinja2Templates(directory=str(UI_DIR / "templates"))
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=str(UI_DIR / "static")), name="static")
+
+    app.include_router(vocab_api.router, prefix="/api")
+    app.include_router(vocab_pages.router)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def home(request: Request) -> Response:
+        return render(request, "home.html", {})
+
+    @app.get("/api/health", tags=["meta"], summary="Liveness and versions")
+    def health() -> dict[str, str]:
+        return {"status": "ok", "concord": __version__, "vocabulary": app.state.vocabulary.version}
+
+    return app

@@ -1,0 +1,1 @@
+"""Server-rendered pages (Jinja2 + htmx); routes only call service functions and render."""
