@@ -117,9 +117,9 @@ def test_sound_vocabulary_passes() -> None:
         ),
         (
             [
-                _concept("abuse.a", iccs=["3022"]),
+                _concept("abuse.a", iccs=["302"]),
             ],
-            "ICCS code '3022'",
+            "ICCS code '302'",
         ),
         ([_concept("abuse.a", iccs=["0302210"])], "is not 2, 4, 5 or 6 digits"),
         (

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from concord.errors import MalformedFileError, UnreadableFileError, VocabularyError
 from concord.vocab.loader import SHIPPED_DIR, load_vocabulary
@@ -30,7 +31,9 @@ def test_malformed_yaml_names_file_and_line(vocab_dir: Path) -> None:
 
 def test_unknown_scheme_file_is_reported(vocab_dir: Path) -> None:
     manifest = vocab_dir / "vocabulary.yaml"
-    manifest.write_text(manifest.read_text().replace("schemes: [", "schemes: [nonexistent, ", 1))
+    doc = yaml.safe_load(manifest.read_text())
+    doc["schemes"].append("nonexistent")
+    manifest.write_text(yaml.safe_dump(doc, allow_unicode=True))
     with pytest.raises(UnreadableFileError, match=r"nonexistent\.yaml: no such file"):
         load_vocabulary(vocab_dir)
 
@@ -55,6 +58,8 @@ def test_wrong_shape_lists_every_problem(vocab_dir: Path) -> None:
 
 def test_integrity_problem_is_an_error(vocab_dir: Path) -> None:
     path = vocab_dir / "schemes" / "sex.yaml"
-    path.write_text(path.read_text() + "\n  - id: sex.extra\n    labels: {en: Extra}\n")
+    doc = yaml.safe_load(path.read_text())
+    doc["concepts"].append({"id": "sex.extra", "labels": {"en": "Extra"}})
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True))
     with pytest.raises(VocabularyError, match="integrity problem"):
         load_vocabulary(vocab_dir)

@@ -18,8 +18,9 @@ from concord.db import create_db_engine, upgrade_database
 from concord.vocab.loader import load_vocabulary, shipped_vocabulary
 from concord.vocab.model import Vocabulary
 
-console = Console()
-err_console = Console(stderr=True)
+# soft_wrap: messages with paths must stay on one line (people grep and copy them).
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 VocabularyOption = Annotated[
     Path | None,

@@ -39,8 +39,9 @@ def _root(
 
 def _register() -> None:
     """Attach every command group. Imported here so ``concord --help`` lists them all."""
-    from concord.cli import db, demo, vocab
+    from concord.cli import crosswalk, db, demo, vocab
 
+    app.add_typer(crosswalk.app, name="crosswalk")
     app.add_typer(db.app, name="db")
     app.add_typer(vocab.app, name="vocab")
     app.command("demo")(demo.demo)
@@ -50,21 +51,12 @@ _register()
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; a ConcordError becomes one readable message and a non-zero exit status."""
+    """Run the CLI; a ConcordError becomes one readable message and a non-zero exit status.
+
+    Usage errors (unknown command, bad option) are reported by Typer itself with exit status 2.
+    """
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="concord")
     except ConcordError as exc:
         err_console.print("[bold red]error:[/]", escape(str(exc)), highlight=False)
         sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        err_console.print("aborted")
-        sys.exit(130)
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise

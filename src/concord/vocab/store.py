@@ -187,19 +187,24 @@ def search_concepts(
         stmt = stmt.where(VocabConcept.status == "active")
     needle = normalize_label(query or "")
     if needle:
-        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        raw_id = (query or "").strip().lower()
         matching = select(VocabLabel.concept_id).where(
-            VocabLabel.folded.like(f"%{escaped}%", escape="\\")
+            VocabLabel.folded.like(f"%{_escape_like(needle)}%", escape="\\")
         )
         stmt = stmt.where(
             or_(
                 VocabConcept.id.in_(matching),
-                func.lower(VocabConcept.id).like(f"%{escaped}%", escape="\\"),
+                VocabConcept.id.like(f"%{_escape_like(raw_id)}%", escape="\\"),
             )
         )
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     page = session.scalars(stmt.order_by(VocabConcept.position).limit(limit).offset(offset))
     return list(page), total
+
+
+def _escape_like(text: str) -> str:
+    """Make ``%`` and ``_`` literal in a LIKE pattern (escape character: backslash)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def get_concept(session: Session, concept_id: str) -> VocabConcept:
