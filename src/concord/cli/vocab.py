@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 from rich.table import Table
 
 from concord.cli.common import VocabularyOption, console, migrated_engine, vocabulary_from
 from concord.db import session_scope
+from concord.vocab.export import default_registry, export_vocabulary, write_export
 from concord.vocab.store import load_into_database
 
 app = typer.Typer(help="The shared vocabulary: check, load, show, export.", no_args_is_help=True)
@@ -43,3 +47,30 @@ def schemes(vocabulary: VocabularyOption = None) -> None:
     for scheme in vocab.schemes:
         table.add_row(scheme.id, scheme.title.get("en", ""), str(len(scheme.concepts)))
     console.print(table)
+
+
+@app.command("export")
+def export(
+    format_name: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help=f"One of: {', '.join(default_registry().names())}.",
+            autocompletion=lambda: default_registry().names(),
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", dir_okay=False, help="File to write; default: stdout."),
+    ] = None,
+    vocabulary: VocabularyOption = None,
+) -> None:
+    """Export the vocabulary as SKOS (Turtle), JSON, CSV or a MISP taxonomy."""
+    vocab = vocabulary_from(vocabulary)
+    text = export_vocabulary(vocab, format_name)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    write_export(text, output)
+    console.print(f"wrote vocabulary {vocab.version} as {format_name} to {output}", highlight=False)
