@@ -66,3 +66,24 @@ def test_bad_parameters_are_a_422_problem(client: TestClient) -> None:
 
 def test_health(client: TestClient, vocabulary: Vocabulary) -> None:
     assert client.get("/api/health").json()["vocabulary"] == vocabulary.version
+
+
+def test_export_downloads_each_format(client: TestClient, vocabulary: Vocabulary) -> None:
+    from concord.vocab.export_skos import from_turtle
+
+    turtle = client.get("/api/vocab/export/skos")
+    assert turtle.status_code == 200
+    assert turtle.headers["content-type"].startswith("text/turtle")
+    assert f"concord-vocabulary-{vocabulary.version}-skos.ttl" in turtle.headers[
+        "content-disposition"
+    ]
+    assert from_turtle(turtle.text) == vocabulary
+    misp = client.get("/api/vocab/export/misp").json()
+    assert misp["namespace"] == "concord"
+    assert client.get("/api/vocab/export/csv-terms").text.startswith("concept,")
+
+
+def test_unknown_export_format_is_a_422_problem(client: TestClient) -> None:
+    response = client.get("/api/vocab/export/pdf")
+    assert response.status_code == 422
+    assert "choose one of" in response.json()["detail"]

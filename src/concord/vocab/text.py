@@ -1,6 +1,6 @@
 """Text normalisation shared by the term linter, crosswalks and vocabulary search.
 
-Why one function: "Pédopornographie", "pedopornographie " and "PEDO-PORNOGRAPHIE" must compare
+Why one function: "Pédopornographie", "pedopornographie " and "PEDOPORNOGRAPHIE" must compare
 equal everywhere in Concord (a crosswalk label, a search box, a linted document), so there is
 exactly one definition of "the same text".
 """

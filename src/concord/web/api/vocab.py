@@ -5,16 +5,20 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from concord.db.models import VocabConcept
 from concord.errors import NotFoundError
 from concord.vocab import store
-from concord.web.deps import db_session
+from concord.vocab.export import default_registry
+from concord.vocab.model import Vocabulary
+from concord.web.deps import db_session, vocabulary
 
 router = APIRouter(prefix="/vocab", tags=["vocabulary"])
 SessionDep = Annotated[Session, Depends(db_session)]
+VocabularyDep = Annotated[Vocabulary, Depends(vocabulary)]
 
 
 class SchemeOut(BaseModel):
@@ -141,4 +145,19 @@ def get_concept(concept_id: str, session: SessionDep) -> ConceptOut:
             DiscouragedOut(term=t.term, lang=t.lang, reason=t.reason, use=t.use, fixable=t.fixable)
             for t in store.discouraged_terms(session, concept_id)
         ],
+    )
+
+
+@router.get(
+    "/export/{format_name}",
+    summary="Download the vocabulary as SKOS/Turtle, JSON, CSV, CSV of terms, or a MISP taxonomy",
+    response_class=Response,
+)
+def export(format_name: str, vocab: VocabularyDep) -> Response:
+    fmt = default_registry().get(format_name)
+    filename = f"concord-vocabulary-{vocab.version}-{fmt.name}{fmt.suffix}"
+    return Response(
+        fmt.render(vocab),
+        media_type=fmt.media_type,
+        headers={"content-disposition": f'attachment; filename="{filename}"'},
     )
