@@ -74,9 +74,9 @@ def test_export_downloads_each_format(client: TestClient, vocabulary: Vocabulary
     turtle = client.get("/api/vocab/export/skos")
     assert turtle.status_code == 200
     assert turtle.headers["content-type"].startswith("text/turtle")
-    assert f"concord-vocabulary-{vocabulary.version}-skos.ttl" in turtle.headers[
-        "content-disposition"
-    ]
+    assert (
+        f"concord-vocabulary-{vocabulary.version}-skos.ttl" in turtle.headers["content-disposition"]
+    )
     assert from_turtle(turtle.text) == vocabulary
     misp = client.get("/api/vocab/export/misp").json()
     assert misp["namespace"] == "concord"

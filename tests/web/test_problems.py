@@ -14,7 +14,7 @@ def _assert_problem(response: Any, status: int) -> dict[str, Any]:
     assert response.status_code == status
     assert response.headers["content-type"].startswith("application/problem+json")
     body: dict[str, Any] = response.json()
-    assert PROBLEM_KEYS <= set(body)
+    assert set(body) >= PROBLEM_KEYS
     assert body["status"] == status
     assert body["type"].startswith("https://")
     assert isinstance(body["detail"], str) and body["detail"]

@@ -20,11 +20,13 @@ from concord.config import Settings, get_settings
 from concord.db import create_db_engine
 from concord.vocab.loader import shipped_vocabulary
 from concord.vocab.model import Vocabulary
+from concord.web.api import crosswalks as crosswalks_api
+from concord.web.api import lint as lint_api
 from concord.web.api import vocab as vocab_api
 from concord.web.limits import BodySizeLimitMiddleware
 from concord.web.problems import install_error_handlers
 from concord.web.templating import render
-from concord.web.ui import vocab_pages
+from concord.web.ui import lint_pages, vocab_pages
 
 UI_DIR = Path(str(files("concord.web") / "ui"))
 
@@ -50,12 +52,16 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine or create_db_engine(settings.database_url)
     app.state.vocabulary = vocabulary or shipped_vocabulary()
+    app.state.linters = {}  # compiled term linters by language selection
     app.state.templates = Jinja2Templates(directory=str(UI_DIR / "templates"))
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=str(UI_DIR / "static")), name="static")
 
     app.include_router(vocab_api.router, prefix="/api")
+    app.include_router(crosswalks_api.router, prefix="/api")
+    app.include_router(lint_api.router, prefix="/api")
+    app.include_router(lint_pages.router)
     app.include_router(vocab_pages.router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -1,7 +1,8 @@
 """Refuse oversized request bodies before they are read into memory.
 
 Why a middleware: lint and crosswalk endpoints accept user text; without a cap one huge POST
-could exhaust the node's memory. Bodies without Content-Length are counted as they stream.
+could exhaust the node's memory. Bodies without Content-Length are read up to the limit (so
+memory stays bounded) and then replayed to the app.
 """
 
 from __future__ import annotations
@@ -26,21 +27,35 @@ class BodySizeLimitMiddleware:
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(scope, send)
             return
+        if declared is not None:
+            await self.app(scope, receive, send)
+            return
+        # No Content-Length (chunked upload): read at most max_bytes, then replay it to the app.
+        chunks: list[bytes] = []
         received = 0
-
-        async def counting_receive() -> Message:
-            nonlocal received
+        more = True
+        while more:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _BodyTooLargeError
-            return message
+            if message["type"] != "http.request":
+                break
+            body = message.get("body", b"")
+            received += len(body)
+            if received > self.max_bytes:
+                await self._refuse(scope, send)
+                return
+            chunks.append(body)
+            more = message.get("more_body", False)
+        buffered = b"".join(chunks)
+        replayed = False
 
-        try:
-            await self.app(scope, counting_receive, send)
-        except _BodyTooLargeError:
-            await self._refuse(scope, send)
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": buffered, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
         body = problem(
@@ -61,7 +76,3 @@ class BodySizeLimitMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": payload})
-
-
-class _BodyTooLargeError(Exception):
-    """Raised inside the app's receive loop to abort reading an oversized body."""
