@@ -30,13 +30,12 @@ import re
 import warnings
 from collections.abc import Sequence
 
-from pydantic import ValidationError
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, SKOS
 from rdflib.term import Node
 
 from concord.errors import MalformedFileError, VocabularyError
-from concord.vocab.integrity import check
+from concord.vocab.loader import vocabulary_from_document
 from concord.vocab.model import Concept, Scheme, Vocabulary
 from concord.vocab.skos_reader import read_vocabulary_data
 from concord.vocab.skos_terms import (
@@ -235,23 +234,7 @@ def from_skos_graph(graph: Graph, *, check_integrity: bool = True) -> Vocabulary
     file edited elsewhere is as much user input as a YAML file.
     """
     data = read_vocabulary_data(graph)
-    try:
-        vocabulary = Vocabulary.model_validate(data)
-    except ValidationError as exc:
-        raise VocabularyError(
-            "the SKOS graph does not describe a valid vocabulary",
-            details=[
-                f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
-                for err in exc.errors()
-            ],
-        ) from exc
-    if check_integrity:
-        problems = check(vocabulary)
-        if problems:
-            raise VocabularyError(
-                f"the SKOS vocabulary has {len(problems)} integrity problem(s)", details=problems
-            )
-    return vocabulary
+    return vocabulary_from_document(data, source="the SKOS graph", check_integrity=check_integrity)
 
 
 def from_turtle(

@@ -18,10 +18,8 @@ import io
 import json
 from typing import Any
 
-from pydantic import ValidationError
-
 from concord.errors import MalformedFileError, VocabularyError
-from concord.vocab.integrity import check
+from concord.vocab.loader import vocabulary_from_document
 from concord.vocab.model import Vocabulary
 from concord.vocab.skos_terms import concept_uri, scheme_uri
 
@@ -77,24 +75,7 @@ def from_json(text: str, *, source: str = "JSON input", check_integrity: bool = 
         _drop(scheme, _DERIVED_SCHEME_KEYS)
         for concept in _items(scheme.get("concepts")):
             _drop(concept, _DERIVED_CONCEPT_KEYS)
-    try:
-        vocabulary = Vocabulary.model_validate(body)
-    except ValidationError as exc:
-        raise VocabularyError(
-            f"{source}: the vocabulary does not have the expected shape",
-            details=[
-                f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
-                for err in exc.errors()
-            ],
-        ) from exc
-    if check_integrity:
-        problems = check(vocabulary)
-        if problems:
-            raise VocabularyError(
-                f"{source}: {len(problems)} integrity problem(s) in the vocabulary",
-                details=problems,
-            )
-    return vocabulary
+    return vocabulary_from_document(body, source=source, check_integrity=check_integrity)
 
 
 def _items(value: object) -> list[dict[str, Any]]:

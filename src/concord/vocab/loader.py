@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from concord.errors import VocabularyError
+from concord.validation import describe_validation_error
 from concord.vocab.integrity import check
 from concord.vocab.model import Vocabulary
 from concord.yamlio import read_yaml
@@ -27,11 +28,29 @@ from concord.yamlio import read_yaml
 SHIPPED_DIR = Path(str(files("concord.vocab") / "data"))
 
 
-def _format_validation(exc: ValidationError, source: str) -> list[str]:
-    return [
-        f"{source}: {'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
-        for err in exc.errors()
-    ]
+def vocabulary_from_document(
+    document: dict[str, Any], *, source: str, check_integrity: bool = True
+) -> Vocabulary:
+    """Validate plain data (from YAML, JSON or SKOS) into a Vocabulary, listing every problem.
+
+    Every way into Concord goes through here, so a vocabulary read from any format obeys the
+    same shape and integrity rules.
+    """
+    try:
+        vocabulary = Vocabulary.model_validate(document)
+    except ValidationError as exc:
+        raise VocabularyError(
+            f"{source}: the vocabulary does not have the expected shape",
+            details=describe_validation_error(exc, source),
+        ) from exc
+    if check_integrity:
+        problems = check(vocabulary)
+        if problems:
+            raise VocabularyError(
+                f"{source}: {len(problems)} integrity problem(s) in the vocabulary",
+                details=problems,
+            )
+    return vocabulary
 
 
 def load_vocabulary(directory: Path) -> Vocabulary:
@@ -46,20 +65,7 @@ def load_vocabulary(directory: Path) -> Vocabulary:
         if not isinstance(doc, dict):
             raise VocabularyError(f"{directory / 'schemes' / f'{name}.yaml'}: expected a mapping")
         scheme_docs.append(doc)
-    try:
-        vocabulary = Vocabulary.model_validate({**manifest, "schemes": scheme_docs})
-    except ValidationError as exc:
-        raise VocabularyError(
-            f"{directory}: the vocabulary does not have the expected shape",
-            details=_format_validation(exc, str(directory)),
-        ) from exc
-    problems = check(vocabulary)
-    if problems:
-        raise VocabularyError(
-            f"{directory}: {len(problems)} integrity problem(s) in the vocabulary",
-            details=problems,
-        )
-    return vocabulary
+    return vocabulary_from_document({**manifest, "schemes": scheme_docs}, source=str(directory))
 
 
 @lru_cache(maxsize=1)
