@@ -1,0 +1,255 @@
+"""Child Safety Network Example KE: a Kenyan NGO collecting cases with KoboToolbox.
+
+Quirks of a KoboToolbox CSV export ("XML values and headers", group separator "/"): column
+names are ``group/question``, choices are lowercase codes, a select_multiple question is one
+space-separated column plus one 0/1 column per option (``incident/type/grooming``), and the
+system adds ``start``, ``end``, ``today``, ``_id``, ``_uuid`` (the record key),
+``_submission_time`` and friends. The network started using the form in March 2024 (a
+structural break: no records before) and grows fast. Typos and spelling variants cannot occur
+in select questions, so none are planted; retired choice codes from an older form version can.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from concord.synth.model import (
+    SELF_GENERATED,
+    SEXTORTION,
+    AreaField,
+    Choice,
+    CountField,
+    DateField,
+    ExactAgeField,
+    FlagField,
+    Format,
+    IdentifyingField,
+    KeyField,
+    KoboMeta,
+    LabelField,
+    Profile,
+    Reader,
+    StatusField,
+    StatusValue,
+)
+
+C = Choice
+
+PROFILE = Profile(
+    slug="ngo-ke",
+    name="Child Safety Network Example KE",
+    kind="NGO",
+    country="KE",
+    language="en",
+    description="Child Safety Network Example KE: KoboToolbox case intake form export",
+    reader=Reader(Format.KOBO, ".csv", encoding="utf-8", delimiter=","),
+    start=date(2024, 3, 1),
+    growth=1.5,
+    # Kenyan school holidays (April, August, November-December) bring more cases.
+    seasonality=(1.0, 0.9, 0.95, 1.2, 0.95, 0.95, 1.0, 1.25, 0.9, 0.95, 1.2, 1.3),
+    immune=frozenset({"label_typo", "label_variant"}),
+    fields=(
+        KoboMeta("start", "start"),
+        KoboMeta("end", "end"),
+        KoboMeta("today", "today"),
+        DateField("received_date", "intake/date_reported", "%Y-%m-%d"),
+        DateField("occurred_date", "intake/date_incident", "%Y-%m-%d", missing_rate=0.4),
+        LabelField(
+            "channel",
+            "intake/channel",
+            "channel",
+            (
+                C("phone_call", "channel.phone", 35, label="Phone call"),
+                C("walk_in", "channel.in_person", 20, label="Walk-in"),
+                C("sms", "channel.sms", 10, label="SMS"),
+                C("chat_app", "channel.chat", 15, 1.3, label="Chat app"),
+                C("community_referral", "channel.referral", 15, label="Community referral"),
+                C(
+                    "police_referral",
+                    "channel.law_enforcement_referral",
+                    5,
+                    label="Police referral",
+                ),
+            ),
+            codes=True,
+        ),
+        LabelField(
+            "reporter_type",
+            "intake/reporter",
+            "reporter_type",
+            (
+                C("self", "reporter.child_self", 25, label="The child"),
+                C("parent", "reporter.parent", 30, label="Parent or guardian"),
+                C("relative", "reporter.other_family", 10, label="Other relative"),
+                C("teacher", "reporter.school", 12, label="Teacher"),
+                C("chv", "reporter.professional", 10, label="Community health volunteer"),
+                C("neighbour", "reporter.public", 8, label="Neighbour"),
+                C("anonymous", "reporter.anonymous", 5, label="Anonymous"),
+            ),
+            codes=True,
+        ),
+        LabelField(
+            "country",
+            "location/country",
+            "country",
+            (
+                C("ke", "country.ke", 85, label="Kenya"),
+                C("ug", "country.ug", 6, label="Uganda"),
+                C("tz", "country.tz", 6, label="Tanzania"),
+                C("rw", "country.rw", 1, label="Rwanda"),
+                C("other", None, 2, label="Other country"),
+            ),
+            codes=True,
+        ),
+        AreaField(
+            "location/county",
+            (
+                "nairobi",
+                "mombasa",
+                "kisumu",
+                "nakuru",
+                "kiambu",
+                "kakamega",
+                "machakos",
+                "kilifi",
+            ),
+        ),
+        LabelField(
+            "abuse_types",
+            "incident/type",
+            "abuse_type",
+            (
+                C("csam", "abuse.csam", 15, label="Abuse images or videos"),
+                C("sextortion", "abuse.sexual_extortion", 12, 1.7, label="Sextortion"),
+                C("grooming", "abuse.online_grooming", 25, label="Online grooming"),
+                C("image_sharing", "abuse.non_consensual_image_sharing", 12, label="Images shared"),
+                C(
+                    "exposure",
+                    "abuse.exposure_to_sexual_content",
+                    10,
+                    label="Exposure to sexual content",
+                ),
+                C(
+                    "exploitation",
+                    "abuse.exploitation_in_prostitution",
+                    8,
+                    label="Commercial sexual exploitation",
+                ),
+                C("trafficking", "abuse.trafficking", 3, label="Trafficking"),
+                C("other", "abuse.other_sexual_exploitation", 5, label="Other"),
+            ),
+            split=" ",
+            second_rate=0.3,
+            codes=True,
+            option_columns=True,
+            unknown=("cyber_harassment", "online_abuse"),
+        ),
+        LabelField(
+            "platform_types",
+            "incident/platform",
+            "platform_type",
+            (
+                C("social_media", "platform.social_media", 35, label="Social media"),
+                C("messaging", "platform.messaging", 35, label="Messaging app"),
+                C("video", "platform.video", 10, label="Video site"),
+                C("gaming", "platform.gaming", 5, 1.2, label="Online game"),
+                C("website", "platform.website", 5, label="Website"),
+                C("dont_know", "platform.unknown", 10, label="Don't know"),
+            ),
+            split=" ",
+            second_rate=0.15,
+            codes=True,
+            option_columns=True,
+        ),
+        ExactAgeField("victim/age", missing_rate=0.08),
+        LabelField(
+            "victim_sex",
+            "victim/sex",
+            "sex",
+            (
+                C("female", "sex.female", 62, label="Female"),
+                C("male", "sex.male", 35, label="Male"),
+                C("prefer_not_to_say", "sex.unknown", 3, label="Prefer not to say"),
+            ),
+            codes=True,
+            sextortion_boost=(("sex.male", 2.5),),
+        ),
+        CountField("victim/count", extra_rate=0.08),
+        LabelField(
+            "offender_relationship",
+            "incident/perpetrator",
+            "offender_relationship",
+            (
+                C("online_stranger", "relation.online_only", 35, label="Someone met online"),
+                C("relative", "relation.family", 15, label="Relative"),
+                C("neighbour", "relation.acquaintance", 15, label="Neighbour"),
+                C("teacher", "relation.position_of_trust", 5, label="Teacher or coach"),
+                C("peer", "relation.friend_peer", 15, label="Peer"),
+                C("unknown", "relation.unknown", 15, label="Not known"),
+            ),
+            codes=True,
+            sextortion_boost=(("relation.online_only", 2.5),),
+        ),
+        FlagField(
+            "self_generated",
+            "incident/self_generated",
+            "yes",
+            "no",
+            0.1,
+            1.1,
+            forced_by=SEXTORTION | SELF_GENERATED,
+            missing_rate=0.1,
+        ),
+        LabelField(
+            "actions_taken",
+            "response/actions",
+            "action_taken",
+            (
+                C("counselling", "action.counselling", 40, label="Counselling"),
+                C(
+                    "referral_police",
+                    "action.forwarded_law_enforcement",
+                    15,
+                    label="Referred to police",
+                ),
+                C(
+                    "referral_cpo",
+                    "action.referred_child_protection",
+                    20,
+                    label="Referred to the children's officer",
+                ),
+                C(
+                    "referral_health",
+                    "action.referred_support",
+                    10,
+                    label="Referred to health services",
+                ),
+                C("info", "action.information_given", 15, label="Information given"),
+            ),
+            split=" ",
+            second_rate=0.35,
+            codes=True,
+            option_columns=True,
+        ),
+        FlagField("referral_made", "response/referred", "yes", "no", 0.45),
+        StatusField(
+            "response/case_status",
+            (
+                StatusValue("open", "open", 15, 55),
+                StatusValue("closed", "closed", 75, 20),
+                StatusValue("follow_up", "pending", 10, 25),
+            ),
+        ),
+        IdentifyingField("victim/first_name", "first_name", missing_rate=0.2),
+        IdentifyingField("reporter/phone", "phone", missing_rate=0.3),
+        IdentifyingField("incident/narrative", "narrative", missing_rate=0.1),
+        KoboMeta("__version__", "version"),
+        KoboMeta("_id", "id"),
+        KeyField("_uuid", "uuid"),
+        KoboMeta("_submission_time", "submitted"),
+        KoboMeta("_validation_status", "validation"),
+        KoboMeta("_status", "status"),
+        KoboMeta("_submitted_by", "by"),
+        KoboMeta("_index", "index"),
+    ),
+)

@@ -1,0 +1,205 @@
+"""Oficina de País Ejemplo MX: a Mexican country office's case registry, exported as JSON Lines.
+
+Quirks: one JSON object per line with Spanish snake_case keys, dd/mm/yyyy dates as text,
+exact ages and counts as JSON numbers (so an impossible age arrives as the number 250, not
+text), ``null`` for blanks, several abuse types in one string separated by ";", the state
+("entidad") for Mexican records, and "Otro" left unmapped.
+"""
+
+from __future__ import annotations
+
+from concord.synth.model import (
+    SELF_GENERATED,
+    SEXTORTION,
+    AreaField,
+    Choice,
+    CountField,
+    DateField,
+    ExactAgeField,
+    FlagField,
+    Format,
+    IdentifyingField,
+    KeyField,
+    LabelField,
+    Profile,
+    Reader,
+    StatusField,
+    StatusValue,
+)
+
+C = Choice
+
+PROFILE = Profile(
+    slug="office-mx",
+    name="Oficina de País Ejemplo MX",
+    kind="country office",
+    country="MX",
+    language="es",
+    description="Oficina de País Ejemplo MX: case registry export (JSON Lines)",
+    reader=Reader(Format.JSONL, ".jsonl", encoding="utf-8"),
+    growth=1.15,
+    # Mexican school holidays: July-August and December.
+    seasonality=(0.95, 0.95, 1.0, 1.05, 1.0, 0.95, 1.15, 1.2, 0.95, 1.0, 0.95, 1.15),
+    fields=(
+        KeyField("folio", "year_seq", prefix="MX-", width=6),
+        DateField("received_date", "fecha_registro", "%d/%m/%Y"),
+        DateField("occurred_date", "fecha_hechos", "%d/%m/%Y", missing_rate=0.45),
+        LabelField(
+            "country",
+            "pais",
+            "country",
+            (
+                C("México", "country.mx", 90),
+                C("Guatemala", "country.gt", 4),
+                C("Estados Unidos", "country.us", 3),
+                C("Honduras", "country.hn", 2),
+                C("El Salvador", "country.sv", 1),
+            ),
+            unknown=("Mexico DF",),
+        ),
+        AreaField(
+            "entidad",
+            (
+                "Ciudad de México",
+                "Jalisco",
+                "Nuevo León",
+                "Estado de México",
+                "Puebla",
+                "Chiapas",
+                "Oaxaca",
+                "Veracruz",
+                "Yucatán",
+                "Baja California",
+            ),
+        ),
+        LabelField(
+            "channel",
+            "via_ingreso",
+            "channel",
+            (
+                C("Línea telefónica", "channel.phone", 35),
+                C("Mensajería instantánea", "channel.chat", 20, 1.2),
+                C("Redes sociales", "channel.social_media", 10, 1.1),
+                C("Canalización institucional", "channel.referral", 20),
+                C("Fiscalía", "channel.law_enforcement_referral", 10),
+                C("Presencial", "channel.in_person", 5),
+            ),
+        ),
+        LabelField(
+            "reporter_type",
+            "quien_reporta",
+            "reporter_type",
+            (
+                C("Niña, niño o adolescente", "reporter.child_self", 25),
+                C("Madre, padre o tutor", "reporter.parent", 35),
+                C("Docente", "reporter.school", 10),
+                C("Personal de instituciones", "reporter.professional", 15),
+                C("Persona vecina", "reporter.public", 8),
+                C("Anónimo", "reporter.anonymous", 7),
+            ),
+        ),
+        LabelField(
+            "abuse_types",
+            "tipo_violencia",
+            "abuse_type",
+            (
+                C("Abuso sexual", "abuse.sexual_abuse", 20),
+                C("Explotación sexual comercial", "abuse.exploitation_in_prostitution", 8),
+                C("Material de abuso sexual", "abuse.csam", 15),
+                C("Extorsión sexual", "abuse.sexual_extortion", 10, 1.7),
+                C("Ciberacoso sexual", "abuse.online_sexual_harassment", 15),
+                C("Enganche en línea", "abuse.online_grooming", 18),
+                C("Trata de personas", "abuse.trafficking", 4),
+                C("Otro", None, 5),
+            ),
+            split=";",
+            second_rate=0.3,
+            unknown=("Pornografía infantil virtual", "Acoso escolar"),
+        ),
+        LabelField(
+            "platform_types",
+            "medio_digital",
+            "platform_type",
+            (
+                C("Red social", "platform.social_media", 40),
+                C("Mensajería", "platform.messaging", 30),
+                C("Videojuegos", "platform.gaming", 10, 1.15),
+                C("Plataforma de video", "platform.video", 8),
+                C("Sitio web", "platform.website", 4),
+                C("Sin dato", "platform.unknown", 8),
+            ),
+            sextortion_boost=(("platform.social_media", 2.0),),
+        ),
+        CountField("num_victimas", extra_rate=0.06),
+        ExactAgeField("edad", missing_rate=0.2),
+        LabelField(
+            "victim_sex",
+            "sexo",
+            "sex",
+            (
+                C("Mujer", "sex.female", 64),
+                C("Hombre", "sex.male", 32),
+                C("No binario", "sex.other", 1),
+                C("Sin dato", "sex.unknown", 3),
+            ),
+            sextortion_boost=(("sex.male", 3.0),),
+        ),
+        LabelField(
+            "offender_relationship",
+            "relacion_agresor",
+            "offender_relationship",
+            (
+                C("Desconocido en línea", "relation.online_only", 30),
+                C("Familiar", "relation.family", 20),
+                C("Padrastro", "relation.parent", 6),
+                C("Conocido", "relation.acquaintance", 12),
+                C("Pareja", "relation.intimate_partner", 6),
+                C("Compañero de escuela", "relation.friend_peer", 10),
+                C("Sin dato", "relation.unknown", 16),
+            ),
+            sextortion_boost=(("relation.online_only", 3.0),),
+        ),
+        FlagField(
+            "self_generated",
+            "autogenerado",
+            "Sí",
+            "No",
+            0.1,
+            1.1,
+            forced_by=SEXTORTION | SELF_GENERATED,
+            missing_rate=0.1,
+            also_true=("Si", "sí"),
+            also_false=("no",),
+        ),
+        LabelField(
+            "actions_taken",
+            "acciones",
+            "action_taken",
+            (
+                C("Atención psicológica", "action.counselling", 35),
+                C(
+                    "Canalización a Procuraduría de Protección",
+                    "action.referred_child_protection",
+                    25,
+                ),
+                C("Denuncia ante Fiscalía", "action.forwarded_law_enforcement", 15),
+                C("Orientación", "action.information_given", 20),
+                C("Seguimiento de caso", "action.case_opened", 15),
+            ),
+            split=";",
+            second_rate=0.4,
+        ),
+        FlagField("referral_made", "canalizado", "Sí", "No", 0.4, also_true=("Si",)),
+        StatusField(
+            "estatus",
+            (
+                StatusValue("Abierto", "open", 15, 55),
+                StatusValue("Cerrado", "closed", 70, 20),
+                StatusValue("En seguimiento", "pending", 15, 25),
+            ),
+        ),
+        IdentifyingField("nombre_nna", "first_name", missing_rate=0.15),
+        IdentifyingField("telefono", "phone", missing_rate=0.35),
+        IdentifyingField("relato", "narrative", missing_rate=0.05),
+    ),
+)
