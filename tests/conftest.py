@@ -70,3 +70,24 @@ def session(engine: Engine) -> Iterator[Session]:
         db_session.close()
         transaction.rollback()
         connection.close()
+
+
+def fresh_engine(backend: str, tmp_dir: Path, name: str) -> Engine:
+    """A new, migrated, empty database of its own (PostgreSQL: a schema of its own), for tests
+    that write and must not see or leave data elsewhere."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_dir / f'{name}.db'}"
+    else:
+        assert PG_URL is not None
+        admin = create_db_engine(PG_URL)
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+            conn.execute(text(f'CREATE SCHEMA "{name}"'))
+        admin.dispose()
+        separator = "&" if "?" in PG_URL else "?"
+        url = f"{PG_URL}{separator}options=-csearch_path%3D{name}"
+    db_engine = create_db_engine(url)
+    upgrade_database(db_engine)
+    with session_scope(db_engine) as session:
+        load_into_database(session, shipped_vocabulary())
+    return db_engine

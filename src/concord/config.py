@@ -27,6 +27,18 @@ class Settings(BaseSettings):
         default=Path("./concord-keys"),
         description="Directory holding secrets (never stored in the database).",
     )
+    mapping_dir: Path = Field(
+        default=Path("./concord-demo-data"),
+        description="Directory of *.mapping.yaml specs offered on the upload page.",
+    )
+    upload_dir: Path = Field(
+        default=Path("./concord-uploads"),
+        description="Where uploaded partner files are kept while they are imported.",
+    )
+    max_import_bytes: int = Field(
+        default=2 * 1024 * 1024 * 1024,
+        description="Largest partner file the upload page accepts.",
+    )
     host: str = Field(default="127.0.0.1", description="Address the web app listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port the web app listens on.")
     max_upload_bytes: int = Field(

@@ -14,6 +14,7 @@ def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     """Every CLI test gets its own SQLite database and key directory."""
     monkeypatch.setenv("CONCORD_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     monkeypatch.setenv("CONCORD_KEY_DIR", str(tmp_path / "keys"))
+    monkeypatch.setenv("COLUMNS", "200")  # wide tables: assertions should not meet wrapping
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()

@@ -38,10 +38,18 @@ def test_vocab_check_load_and_schemes(run_cli: Run, vocabulary: Vocabulary) -> N
     assert code == 0 and "abuse_type" in out
 
 
-def test_demo_without_serving_sets_everything_up(run_cli: Run, vocabulary: Vocabulary) -> None:
-    code, out, _ = run_cli("demo", "--no-serve")
+def test_demo_without_serving_sets_everything_up(
+    run_cli: Run, vocabulary: Vocabulary, tmp_path: Path
+) -> None:
+    data = tmp_path / "demo-data"
+    code, out, _ = run_cli("demo", "--no-serve", "--rows", "200", "--data-dir", str(data))
     assert code == 0
     assert f"vocabulary {vocabulary.version}" in out
+    for org in ("helpline-fr", "hotline-uk", "ngo-ke", "office-mx", "platform-th", "ngo-my"):
+        assert org in out
+    code, again, _ = run_cli("demo", "--no-serve", "--rows", "200", "--data-dir", str(data))
+    assert code == 0
+    assert "(already)" in again  # idempotent: the second run imports nothing
 
 
 def test_broken_vocabulary_directory_is_a_message_not_a_traceback(

@@ -1,30 +1,96 @@
-"""``concord demo``: set up the embedded database, load the vocabulary, start the web app."""
+"""``concord demo``: a ready-to-explore node on the embedded database, with synthetic data only.
+
+It migrates the database, loads the shipped vocabulary, generates the synthetic partners
+(deterministic seed), ingests every one of them through its own mapping spec and crosswalk,
+shows the reconciliation, and starts the web app. Re-running it is safe: imports are
+idempotent, so the second run changes nothing.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 import uvicorn
+from rich.table import Table
 
 from concord.cli.common import console, migrated_engine
 from concord.config import get_settings
 from concord.db import session_scope
+from concord.ingest.mapping import load_mapping
+from concord.ingest.pipeline import ingest_file
+from concord.protect.pseudonyms import PseudonymKeys
+from concord.synth import generate_partners
 from concord.vocab.loader import shipped_vocabulary
 from concord.vocab.store import load_into_database
 
+DEMO_SEED = 7
+DEMO_DATA = Path("concord-demo-data")
+
 
 def demo(
-    host: str = typer.Option(None, help="Address to listen on (default CONCORD_HOST)."),
-    port: int = typer.Option(None, help="Port to listen on (default CONCORD_PORT)."),
-    serve: bool = typer.Option(True, help="Start the web app; --no-serve only sets up."),
+    host: Annotated[str | None, typer.Option(help="Address (default CONCORD_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default CONCORD_PORT).")] = None,
+    serve: Annotated[
+        bool, typer.Option(help="Start the web app; --no-serve only prepares.")
+    ] = True,
+    rows: Annotated[int, typer.Option(min=10, help="Synthetic rows per organisation.")] = 2000,
+    data_dir: Annotated[
+        Path, typer.Option(help="Where the synthetic partner files are written.")
+    ] = DEMO_DATA,
 ) -> None:
-    """Prepare the database with the shipped vocabulary and start the web app."""
+    """Prepare a demo node (vocabulary + seven synthetic partners ingested), start the web app."""
     settings = get_settings()
     engine = migrated_engine()
+    vocabulary = shipped_vocabulary()
     with session_scope(engine) as session:
-        result = load_into_database(session, shipped_vocabulary())
+        result = load_into_database(session, vocabulary)
     console.print(
         f"Database: [bold]{engine.url.render_as_string()}[/] "
         f"(vocabulary {result.version}, {result.concepts} concepts, {result.message})"
+    )
+    with console.status("generating synthetic partner files (no real data, ever)"):
+        manifest = generate_partners(data_dir, rows_per_org=rows, seed=DEMO_SEED)
+    keys = PseudonymKeys(settings.key_dir)
+    table = Table(title=f"Synthetic partners ingested (files in {data_dir})")
+    for column in (
+        "organisation",
+        "country",
+        "format",
+        "read",
+        "stored",
+        "quarantined",
+        "duplicates",
+        "batch",
+    ):
+        table.add_column(
+            column, justify="left" if column in ("organisation", "country", "format") else "right"
+        )
+    for org in manifest.organisations:
+        with console.status(f"ingesting {org.slug}"):
+            report = ingest_file(
+                engine,
+                data_dir / org.file,
+                load_mapping(data_dir / org.mapping),
+                vocabulary,
+                keys=keys,
+                imported_by="demo",
+            )
+        table.add_row(
+            org.slug,
+            org.country,
+            org.format,
+            f"{report.rows_read:,}",
+            f"{report.rows_stored:,}",
+            f"{report.rows_quarantined:,}",
+            f"{report.rows_duplicate:,}",
+            f"{report.batch_id}" + (" (already)" if report.already_imported else ""),
+        )
+    console.print(table)
+    console.print(
+        "See why rows were quarantined: [bold]uv run concord quarantine list[/]; "
+        "quality per import: [bold]uv run concord quality BATCH[/]"
     )
     if not serve:
         return
@@ -34,7 +100,7 @@ def demo(
     console.print(f"Concord is running at [bold link={address}]{address}[/]  (Ctrl+C to stop)")
     console.print(f"  vocabulary: {address}/vocab    API docs: {address}/api/docs")
     uvicorn.run(
-        create_app(settings, engine=engine),
+        create_app(settings.model_copy(update={"mapping_dir": data_dir}), engine=engine),
         host=host or settings.host,
         port=port or settings.port,
         log_level="warning",

@@ -39,12 +39,16 @@ def _root(
 
 def _register() -> None:
     """Attach every command group. Imported here so ``concord --help`` lists them all."""
-    from concord.cli import crosswalk, db, demo, lint, synth, vocab
+    from concord.cli import crosswalk, db, demo, ingest, lint, synth, vocab
 
     app.add_typer(crosswalk.app, name="crosswalk")
     app.add_typer(db.app, name="db")
     app.add_typer(vocab.app, name="vocab")
     app.command("demo")(demo.demo)
+    app.command("ingest")(ingest.ingest)
+    app.command("batches")(ingest.batches)
+    app.command("quality")(ingest.quality)
+    app.add_typer(ingest.quarantine_app, name="quarantine")
     app.command("lint")(lint.lint)
     app.command("synth")(synth.synth)
 

@@ -215,6 +215,10 @@ _CSV_COLUMNS = ("scheme", "code", "label", "target", "lang", "note")
 _DELIMITERS = (",", ";", "\t")
 
 
+#: Longest cell a crosswalk CSV may hold (labels and codes are short; this is a wrong file).
+MAX_CELL_CHARS = 10_000
+
+
 class CsvCrosswalkReader(CrosswalkReader):
     """A header row (any order) naming ``scheme``, ``target`` and ``code`` and/or ``label``."""
 
@@ -239,6 +243,14 @@ class CsvCrosswalkReader(CrosswalkReader):
             previous = reader.line_num
             for row in reader:
                 line, previous = previous + 1, reader.line_num
+                # Our own limit, not the csv module's process-wide field_size_limit (which the
+                # ingest readers raise for long narratives): a crosswalk cell is a short label.
+                longest = max((len(cell) for cell in row), default=0)
+                if longest > MAX_CELL_CHARS:
+                    raise MalformedFileError(
+                        f"{source} line {line}: a cell is {longest:,} characters long; "
+                        f"crosswalk cells are labels of at most {MAX_CELL_CHARS:,}"
+                    )
                 entry = self._entry(row, columns, line, len(header), problems)
                 if entry is not None:
                     sections.setdefault(entry.scheme, line)

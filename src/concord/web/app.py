@@ -18,15 +18,17 @@ from sqlalchemy import Engine
 from concord import __version__
 from concord.config import Settings, get_settings
 from concord.db import create_db_engine
+from concord.ingest.jobs import JobRunner
 from concord.vocab.loader import shipped_vocabulary
 from concord.vocab.model import Vocabulary
 from concord.web.api import crosswalks as crosswalks_api
 from concord.web.api import lint as lint_api
+from concord.web.api import records as records_api
 from concord.web.api import vocab as vocab_api
 from concord.web.limits import BodySizeLimitMiddleware
 from concord.web.problems import install_error_handlers
 from concord.web.templating import render
-from concord.web.ui import lint_pages, vocab_pages
+from concord.web.ui import ingest_pages, lint_pages, vocab_pages
 
 UI_DIR = Path(str(files("concord.web") / "ui"))
 
@@ -54,7 +56,12 @@ def create_app(
     app.state.vocabulary = vocabulary or shipped_vocabulary()
     app.state.linters = {}  # compiled term linters by language selection
     app.state.templates = Jinja2Templates(directory=str(UI_DIR / "templates"))
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.state.jobs = JobRunner()
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_upload_bytes,
+        overrides={ingest_pages.UPLOAD_PATH: settings.max_import_bytes},
+    )
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=str(UI_DIR / "static")), name="static")
 
@@ -62,6 +69,8 @@ def create_app(
     app.include_router(crosswalks_api.router, prefix="/api")
     app.include_router(lint_api.router, prefix="/api")
     app.include_router(lint_pages.router)
+    app.include_router(records_api.router, prefix="/api")
+    app.include_router(ingest_pages.router)
     app.include_router(vocab_pages.router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

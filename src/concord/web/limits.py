@@ -15,17 +15,25 @@ from concord.web.problems import PROBLEM_MEDIA_TYPE, problem
 
 
 class BodySizeLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, overrides: dict[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        #: path → a larger limit (file uploads), which must then declare Content-Length
+        self.overrides = overrides or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope.get("method") not in ("POST", "PUT", "PATCH"):
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, send)
+        limit = self.overrides.get(scope.get("path", ""), self.max_bytes)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, send, limit)
+            return
+        if declared is None and scope.get("path", "") in self.overrides:
+            await self._refuse(scope, send, limit, length_required=True)
             return
         if declared is not None:
             await self.app(scope, receive, send)
@@ -41,7 +49,7 @@ class BodySizeLimitMiddleware:
             body = message.get("body", b"")
             received += len(body)
             if received > self.max_bytes:
-                await self._refuse(scope, send)
+                await self._refuse(scope, send, self.max_bytes)
                 return
             chunks.append(body)
             more = message.get("more_body", False)
@@ -57,18 +65,22 @@ class BodySizeLimitMiddleware:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
-        body = problem(
-            413,
-            f"the request body is larger than the limit of {self.max_bytes:,} bytes "
-            "(CONCORD_MAX_UPLOAD_BYTES)",
-            instance=scope.get("path"),
+    async def _refuse(
+        self, scope: Scope, send: Send, limit: int, *, length_required: bool = False
+    ) -> None:
+        status = 411 if length_required else 413
+        detail = (
+            "uploads must declare their Content-Length"
+            if length_required
+            else f"the request body is larger than the limit of {limit:,} bytes "
+            "(CONCORD_MAX_UPLOAD_BYTES / CONCORD_MAX_IMPORT_BYTES)"
         )
+        body = problem(status, detail, instance=scope.get("path"))
         payload = json.dumps(body).encode()
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": status,
                 "headers": [
                     (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
                     (b"content-length", str(len(payload)).encode()),

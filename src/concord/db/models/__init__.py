@@ -1,6 +1,7 @@
 """ORM models, one module per area; importing this package registers every table on ``Base``."""
 
 from concord.db.models.base import Base
+from concord.db.models.records import IngestBatch, QuarantinedRow, Record, RecordConcept
 from concord.db.models.vocab import (
     VocabConcept,
     VocabConceptBroader,
@@ -12,6 +13,10 @@ from concord.db.models.vocab import (
 
 __all__ = [
     "Base",
+    "IngestBatch",
+    "QuarantinedRow",
+    "Record",
+    "RecordConcept",
     "VocabConcept",
     "VocabConceptBroader",
     "VocabDiscouragedTerm",

@@ -1,0 +1,1 @@
+"""Ingestion: partner files → harmonised records, with every bad row quarantined with reasons."""

@@ -1,0 +1,161 @@
+"""Database side of ingestion: batches, bulk record writes, existing-record lookups, quarantine.
+
+Writes are set-based (SQLAlchemy "insertmanyvalues": multi-row INSERT ... RETURNING on both
+SQLite and PostgreSQL), never one ORM object per row.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import polars as pl
+from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from concord.db.models import IngestBatch, QuarantinedRow, Record, RecordConcept
+from concord.ingest.transform import REASONS, ROW, VALUES
+from concord.records.fields import FIELDS, FieldKind
+
+SCALAR_FIELDS = [f.name for f in FIELDS if f.kind not in (FieldKind.KEY, FieldKind.CONCEPTS)]
+LIST_FIELDS = [f.name for f in FIELDS if f.kind is FieldKind.CONCEPTS]
+#: Keys looked up per query when checking against earlier imports (bounded IN lists).
+LOOKUP_CHUNK = 5000
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def find_completed_batch(
+    session: Session, source_org: str, file_sha256: str, mapping_sha256: str
+) -> IngestBatch | None:
+    return session.scalars(
+        select(IngestBatch)
+        .where(
+            IngestBatch.source_org == source_org,
+            IngestBatch.file_sha256 == file_sha256,
+            IngestBatch.mapping_sha256 == mapping_sha256,
+            IngestBatch.status == "done",
+        )
+        .order_by(IngestBatch.id)
+        .limit(1)
+    ).first()
+
+
+def existing_records(session: Session, source_org: str, keys: list[str]) -> pl.DataFrame:
+    """Stored records of ``source_org`` with these pseudonymised keys, in comparable form."""
+    rows: list[dict[str, Any]] = []
+    concepts: dict[int, dict[str, list[str]]] = {}
+    columns = [Record.id, Record.batch_id, Record.source_key] + [
+        getattr(Record, name) for name in SCALAR_FIELDS
+    ]
+    for start in range(0, len(keys), LOOKUP_CHUNK):
+        chunk = keys[start : start + LOOKUP_CHUNK]
+        found = session.execute(
+            select(*columns).where(Record.source_org == source_org, Record.source_key.in_(chunk))
+        ).mappings()
+        rows.extend(dict(row) for row in found)
+    ids = [row["id"] for row in rows]
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        chunk_ids = ids[start : start + LOOKUP_CHUNK]
+        for record_id, name, concept_id in session.execute(
+            select(RecordConcept.record_id, RecordConcept.field, RecordConcept.concept_id)
+            .where(RecordConcept.record_id.in_(chunk_ids))
+            .order_by(RecordConcept.record_id, RecordConcept.field, RecordConcept.concept_id)
+        ):
+            concepts.setdefault(record_id, {}).setdefault(name, []).append(concept_id)
+    for row in rows:
+        for name in LIST_FIELDS:
+            row[name] = concepts.get(row["id"], {}).get(name, [])
+    schema = {"id": pl.Int64, "batch_id": pl.Int64, "source_key": pl.String}
+    return (
+        pl.DataFrame(rows, schema_overrides=schema, infer_schema_length=None)
+        if rows
+        else (pl.DataFrame(schema=schema))
+    )
+
+
+def _record_rows(frame: pl.DataFrame, batch_id: int, source_org: str) -> list[dict[str, Any]]:
+    present = [name for name in SCALAR_FIELDS if name in frame.columns]
+    rows = frame.select(["source_key", *present]).to_dicts()
+    for row in rows:
+        row["batch_id"] = batch_id
+        row["source_org"] = source_org
+    return rows
+
+
+def _concept_rows(frame: pl.DataFrame, ids: list[int]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for name in LIST_FIELDS:
+        if name not in frame.columns:
+            continue
+        for record_id, values in zip(ids, frame[name].to_list(), strict=True):
+            rows.extend(
+                {"record_id": record_id, "field": name, "concept_id": c} for c in values or []
+            )
+    return rows
+
+
+def insert_records(session: Session, frame: pl.DataFrame, *, batch_id: int, source_org: str) -> int:
+    """Insert new harmonised records and their multi-valued codes; returns how many."""
+    if frame.is_empty():
+        return 0
+    result = session.execute(
+        insert(Record).returning(Record.id, sort_by_parameter_order=True),
+        _record_rows(frame, batch_id, source_org),
+    )
+    ids = [row[0] for row in result]
+    concept_rows = _concept_rows(frame, ids)
+    if concept_rows:
+        session.execute(insert(RecordConcept), concept_rows)
+    return len(ids)
+
+
+def update_records(session: Session, frame: pl.DataFrame, *, batch_id: int, source_org: str) -> int:
+    """Replace stored records (matched by ``id``) with corrected content from a later batch."""
+    if frame.is_empty():
+        return 0
+    ids = frame["id"].to_list()
+    rows = _record_rows(frame, batch_id, source_org)
+    for row, record_id in zip(rows, ids, strict=True):
+        row["record_pk"] = record_id
+        row.pop("source_key")
+        row.pop("source_org")
+    values: dict[str, Any] = {name: bindparam(name) for name in rows[0] if name != "record_pk"}
+    table = cast(Table, Record.__table__)  # Core, not ORM: executemany UPDATE by a bound id
+    session.execute(update(table).where(table.c.id == bindparam("record_pk")).values(values), rows)
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        session.execute(
+            delete(RecordConcept).where(
+                RecordConcept.record_id.in_(ids[start : start + LOOKUP_CHUNK])
+            )
+        )
+    concept_rows = _concept_rows(frame, ids)
+    if concept_rows:
+        session.execute(insert(RecordConcept), concept_rows)
+    return len(ids)
+
+
+def insert_quarantine(
+    session: Session, frame: pl.DataFrame, *, batch_id: int, source_org: str
+) -> int:
+    """Quarantine rows with every reason and their original, non-identifying values."""
+    if frame.is_empty():
+        return 0
+    rows = [
+        {
+            "batch_id": batch_id,
+            "source_org": source_org,
+            "row_number": row_number,
+            "reasons": list(reasons),
+            "values": json.loads(values),
+            "status": "open",
+        }
+        for row_number, reasons, values in zip(
+            frame[ROW].to_list(), frame[REASONS].to_list(), frame[VALUES].to_list(), strict=True
+        )
+    ]
+    session.execute(insert(QuarantinedRow), rows)
+    return len(rows)

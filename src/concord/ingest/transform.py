@@ -1,0 +1,326 @@
+"""Map and validate one batch of partner rows, column-wise, collecting every reason per row.
+
+Why column-wise: row-by-row Python cannot ingest millions of rows in seconds (see
+``shared/reference/performance.md``). Each record field becomes one polars expression for its
+harmonised value and one for its reasons; a row with any reason is quarantined with all of
+them. Coded values are resolved once per distinct value (:mod:`concord.ingest.codes`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+import polars as pl
+
+from concord.errors import InputError
+from concord.ingest.codes import CodeResolver, Outcome
+from concord.ingest.mapping import FieldMapping, LoadedMapping
+from concord.records.fields import FieldKind, RecordField, field_named
+from concord.vocab.model import Vocabulary
+from concord.vocab.text import normalize_label
+
+ROW = "__row__"
+REASONS = "__reasons__"
+VALUES = "__values__"
+EARLIEST_DATE = date(1990, 1, 1)
+#: Ages above this are not misreported children but input errors.
+MAX_AGE = 120
+_BAND_RE = re.compile(r"^(\d+)-(\d+)$")
+
+
+@dataclass
+class BatchResult:
+    """Harmonised rows that passed, rows to quarantine, and what the quality report needs."""
+
+    records: pl.DataFrame
+    quarantined: pl.DataFrame
+    unmapped: Counter[tuple[str, str]] = field(default_factory=Counter)
+    unknown: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+
+def age_bands(vocabulary: Vocabulary) -> dict[int, str]:
+    """Exact age in years → the finest age band concept (from band notations like ``3-6``)."""
+    scheme = vocabulary.scheme("age_band")
+    table: dict[int, str] = {}
+    for concept in scheme.concepts if scheme else []:
+        match = _BAND_RE.match(concept.notation or "")
+        if concept.status != "active" or not match or vocabulary.narrower(concept.id):
+            continue
+        for age in range(int(match[1]), int(match[2]) + 1):
+            table[age] = concept.id
+    adult = vocabulary.get("age.adult")
+    if adult is not None:
+        for age in range(18, MAX_AGE + 1):
+            table.setdefault(age, adult.id)
+    return table
+
+
+def check_columns(frame_columns: list[str], mapping: LoadedMapping, *, source: str) -> None:
+    """Every column the spec names must exist in the file: one clear error listing the gaps."""
+    named = {m.column for m in mapping.spec.fields.values() if m.column}
+    missing = sorted(named - set(frame_columns))
+    if missing:
+        raise InputError(
+            f"{source}: the file lacks column(s) the mapping spec "
+            f"{mapping.spec.source} v{mapping.spec.version} uses: {', '.join(missing)}",
+            details=[f"the file's columns are: {', '.join(c for c in frame_columns if c != ROW)}"],
+        )
+
+
+class BatchMapper:
+    """Turns raw string batches of one source into harmonised rows and quarantined rows."""
+
+    def __init__(
+        self, mapping: LoadedMapping, vocabulary: Vocabulary, *, today: date | None = None
+    ) -> None:
+        self.mapping = mapping
+        self.vocabulary = vocabulary
+        self.resolver = CodeResolver(vocabulary, mapping.crosswalk)
+        self.today = today or date.today()
+        self.ages = age_bands(vocabulary)
+
+    def map(self, frame: pl.DataFrame) -> BatchResult:
+        result = BatchResult(records=pl.DataFrame(), quarantined=pl.DataFrame())
+        values: list[pl.Expr] = [pl.col(ROW)]
+        reasons: list[pl.Expr] = []
+        for name, spec in self.mapping.spec.fields.items():
+            record_field = field_named(name)
+            raw = self._raw(spec)
+            value, why = self._field(record_field, spec, raw, frame, result)
+            values.append(value.alias(name))
+            reasons.extend(why)
+        reasons.extend(self._cross_field_reasons())
+        kept = [c for c in frame.columns if c not in self.mapping.spec.identifying and c != ROW]
+        mapped = frame.with_columns(
+            pl.concat_list(reasons).list.drop_nulls().alias(REASONS)
+            if reasons
+            else pl.lit([], dtype=pl.List(pl.String)).alias(REASONS),
+            pl.struct(kept).struct.json_encode().alias(VALUES),
+        ).select([*values, pl.col(REASONS), pl.col(VALUES)])
+        bad = mapped[REASONS].list.len().fill_null(0) > 0
+        if mapped[REASONS].null_count():  # a reason expression lost a row: never hide it
+            raise AssertionError("internal error: a row has no reason list")
+        result.records = mapped.filter(~bad).drop(REASONS)
+        result.quarantined = mapped.filter(bad).select(ROW, REASONS, VALUES)
+        return result
+
+    # --- one expression per field -------------------------------------------------------
+
+    def _raw(self, spec: FieldMapping) -> pl.Expr:
+        """The trimmed cell (empty → null), with the spec's default for missing values."""
+        if spec.column is None:
+            return pl.lit(None if spec.default is None else str(spec.default), dtype=pl.String)
+        cell = pl.col(spec.column).str.strip_chars()
+        cell = pl.when(cell == "").then(None).otherwise(cell)
+        if spec.default is not None:
+            cell = cell.fill_null(pl.lit(str(spec.default)))
+        return cell
+
+    def _field(  # noqa: PLR0911 — one return per field kind is the clearest dispatch
+        self,
+        record_field: RecordField,
+        spec: FieldMapping,
+        raw: pl.Expr,
+        frame: pl.DataFrame,
+        result: BatchResult,
+    ) -> tuple[pl.Expr, list[pl.Expr]]:
+        name = record_field.name
+        reasons: list[pl.Expr] = []
+        if record_field.required:
+            reasons.append(pl.when(raw.is_null()).then(pl.lit(f"{name}: missing (required)")))
+        kind = record_field.kind
+        if kind is FieldKind.DATE:
+            return self._date(name, spec, raw, reasons)
+        if kind is FieldKind.INTEGER:
+            number = raw.cast(pl.Int64, strict=False)
+            reasons.append(
+                _when(raw.is_not_null() & number.is_null(), name, raw, "is not a whole number")
+            )
+            reasons.append(_when(number < 0, name, raw, "is negative"))
+            return number, reasons
+        if kind is FieldKind.BOOLEAN:
+            return self._boolean(name, spec, raw, frame, reasons)
+        if kind is FieldKind.ENUM:
+            return self._enum(record_field, spec, raw, frame, reasons)
+        if kind is FieldKind.TEXT:
+            return raw.str.slice(0, 128), reasons
+        if kind in (FieldKind.CONCEPT, FieldKind.CONCEPTS):
+            return self._concepts(record_field, spec, raw, frame, result, reasons)
+        return raw, reasons  # FieldKind.KEY: pseudonymised by the pipeline, never stored raw
+
+    def _date(
+        self, name: str, spec: FieldMapping, raw: pl.Expr, reasons: list[pl.Expr]
+    ) -> tuple[pl.Expr, list[pl.Expr]]:
+        fmt = spec.date_format or "%Y-%m-%d"
+        parsed = raw.str.strptime(pl.Date, fmt, strict=False, exact=True)
+        reasons.append(
+            _when(raw.is_not_null() & parsed.is_null(), name, raw, f"is not a date like {fmt}")
+        )
+        reasons.append(_when(parsed > self.today, name, raw, "is in the future"))
+        reasons.append(_when(parsed < EARLIEST_DATE, name, raw, "is before 1990"))
+        return parsed, reasons
+
+    def _boolean(
+        self,
+        name: str,
+        spec: FieldMapping,
+        raw: pl.Expr,
+        frame: pl.DataFrame,
+        reasons: list[pl.Expr],
+    ) -> tuple[pl.Expr, list[pl.Expr]]:
+        spellings: dict[str, bool] = {}
+        if spec.boolean is not None:
+            spellings.update({_key(s): True for s in spec.boolean.true})
+            spellings.update({_key(s): False for s in spec.boolean.false})
+        table = {v: spellings[_key(v)] for v in _distinct(frame, raw) if _key(v) in spellings}
+        value = raw.replace_strict(table, default=None, return_dtype=pl.Boolean)
+        allowed = ", ".join(sorted(spellings))
+        reasons.append(
+            _when(raw.is_not_null() & value.is_null(), name, raw, f"is not one of: {allowed}")
+        )
+        return value, reasons
+
+    def _enum(
+        self,
+        record_field: RecordField,
+        spec: FieldMapping,
+        raw: pl.Expr,
+        frame: pl.DataFrame,
+        reasons: list[pl.Expr],
+    ) -> tuple[pl.Expr, list[pl.Expr]]:
+        names = {_key(k): v for k, v in (spec.values or {}).items()}
+        names.update({v: v for v in record_field.values})
+        table = {
+            v: names[_key(v)]
+            for v in _distinct(frame, raw)
+            if names.get(_key(v)) in record_field.values
+        }
+        value = raw.replace_strict(table, default=None, return_dtype=pl.String)
+        reasons.append(
+            _when(
+                raw.is_not_null() & value.is_null(),
+                record_field.name,
+                raw,
+                f"is not one of: {', '.join(record_field.values)}",
+            )
+        )
+        return value, reasons
+
+    def _concepts(
+        self,
+        record_field: RecordField,
+        spec: FieldMapping,
+        raw: pl.Expr,
+        frame: pl.DataFrame,
+        result: BatchResult,
+        reasons: list[pl.Expr],
+    ) -> tuple[pl.Expr, list[pl.Expr]]:
+        name, scheme = record_field.name, record_field.scheme or ""
+        multi = record_field.kind is FieldKind.CONCEPTS
+        if spec.exact_age:
+            return self._age(name, raw, frame, result, reasons, scheme)
+        items = raw.str.split(spec.split) if multi and spec.split else pl.concat_list(raw)
+        items = items.list.eval(pl.element().str.strip_chars()).list.eval(
+            pl.element().filter(pl.element() != "")
+        )
+        distinct = _distinct(frame, items.explode())
+        mapped, messages = self._resolve(name, scheme, distinct, result, spec)
+        value = items.list.eval(
+            pl.element().replace_strict(mapped, default=None, return_dtype=pl.String)
+        ).list.drop_nulls()
+        why = (
+            items.list.eval(
+                pl.element().replace_strict(messages, default=None, return_dtype=pl.String)
+            )
+            .list.drop_nulls()
+            # a missing cell has no list at all; concat_list would turn the whole row's
+            # reasons into null (and the row would vanish from both outputs)
+            .fill_null(pl.lit([], dtype=pl.List(pl.String)))
+        )
+        reasons.append(why)
+        if multi:
+            empty = pl.lit([], dtype=pl.List(pl.String))
+            return value.list.unique(maintain_order=True).fill_null(empty), reasons
+        return value.list.first(), reasons
+
+    def _age(
+        self,
+        name: str,
+        raw: pl.Expr,
+        frame: pl.DataFrame,
+        result: BatchResult,
+        reasons: list[pl.Expr],
+        scheme: str,
+    ) -> tuple[pl.Expr, list[pl.Expr]]:
+        years = raw.str.replace(r"[.,]0+$", "").cast(pl.Int64, strict=False)
+        texts = _distinct(frame, raw.filter(years.is_null()))
+        mapped, messages = self._resolve(name, scheme, texts, result, None)
+        by_text = raw.replace_strict(mapped, default=None, return_dtype=pl.String)
+        by_age = years.replace_strict(self.ages, default=None, return_dtype=pl.String)
+        reasons.append(
+            pl.when(years.is_null() & raw.is_not_null()).then(
+                raw.replace_strict(messages, default=None, return_dtype=pl.String)
+            )
+        )
+        reasons.append(
+            _when((years < 0) | (years > MAX_AGE), name, raw, "is not a possible age in years")
+        )
+        return pl.coalesce(by_age, by_text), reasons
+
+    def _resolve(
+        self,
+        name: str,
+        scheme: str,
+        distinct: dict[str, int],
+        result: BatchResult,
+        spec: FieldMapping | None,
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        """value → concept id for resolvable values; value → reason for the others."""
+        mapped: dict[str, str] = {}
+        messages: dict[str, str] = {}
+        local = {_key(k): v for k, v in (spec.values or {}).items()} if spec else {}
+        for value, count in distinct.items():
+            if _key(value) in local:
+                mapped[value] = local[_key(value)]
+                continue
+            resolution = self.resolver.resolve(scheme, value)
+            if resolution.outcome is Outcome.MAPPED and resolution.concept_id:
+                mapped[value] = resolution.concept_id
+            elif resolution.outcome is Outcome.UNMAPPED:
+                result.unmapped[(name, value)] += count  # stored as "no value", counted
+            else:
+                result.unknown[(name, value)] += count
+                messages[value] = f"{name}: {resolution.message}"
+        return mapped, messages
+
+    def _cross_field_reasons(self) -> list[pl.Expr]:
+        fields = self.mapping.spec.fields
+        if "occurred_date" not in fields or "received_date" not in fields:
+            return []
+        occurred = self._date_value(fields["occurred_date"])
+        received = self._date_value(fields["received_date"])
+        return [pl.when(occurred > received).then(pl.lit("occurred_date: is after received_date"))]
+
+    def _date_value(self, spec: FieldMapping) -> pl.Expr:
+        return self._raw(spec).str.strptime(
+            pl.Date, spec.date_format or "%Y-%m-%d", strict=False, exact=True
+        )
+
+
+def _when(condition: pl.Expr, name: str, raw: pl.Expr, problem: str) -> pl.Expr:
+    """A reason ``"<field>: '<value>' <problem>"`` where ``condition`` holds, else null."""
+    return pl.when(condition).then(pl.format(f"{name}: '{{}}' {problem}", raw))
+
+
+def _key(text: str) -> str:
+    """How spellings in a mapping spec are compared: case, accents and spacing ignored."""
+    return normalize_label(text)
+
+
+def _distinct(frame: pl.DataFrame, expr: pl.Expr) -> dict[str, int]:
+    """The distinct non-null values of ``expr`` over ``frame`` with how often each occurs."""
+    counts = frame.select(expr.drop_nulls().alias("v")).group_by("v").len()
+    return dict(zip(counts["v"].to_list(), counts["len"].to_list(), strict=True))

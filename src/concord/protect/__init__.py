@@ -1,0 +1,1 @@
+"""Data protection: pseudonymisation now; access, consent, encryption and audit to come."""

@@ -1,0 +1,5 @@
+"""The harmonised record model: which fields a record has and what each may hold."""
+
+from concord.records.fields import CASE_STATUSES, FIELDS, FieldKind, RecordField, field_named
+
+__all__ = ["CASE_STATUSES", "FIELDS", "FieldKind", "RecordField", "field_named"]

@@ -1,0 +1,232 @@
+"""Pages for imports: upload (mapping → preview → import with progress → report), batches,
+quarantine and the records table. Routes only call ingest/records services and render."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import uuid
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from concord.config import Settings
+from concord.errors import InputError, NotFoundError
+from concord.ingest.batches import get_batch, list_batches
+from concord.ingest.catalog import available_mappings, mapping_named
+from concord.ingest.jobs import JobRunner
+from concord.ingest.mapping import load_mapping
+from concord.ingest.pipeline import ingest_file
+from concord.ingest.preview import preview_file
+from concord.ingest.quarantine import STATUSES, list_quarantine
+from concord.protect.pseudonyms import PseudonymKeys
+from concord.records.query import (
+    RecordFilter,
+    record_countries,
+    record_organisations,
+    search_records,
+)
+from concord.vocab.model import Vocabulary
+from concord.web.deps import db_session, settings, vocabulary
+from concord.web.templating import render
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+SessionDep = Annotated[Session, Depends(db_session)]
+SettingsDep = Annotated[Settings, Depends(settings)]
+VocabularyDep = Annotated[Vocabulary, Depends(vocabulary)]
+UPLOAD_PATH = "/upload"
+_UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+PAGE_SIZE = 50
+
+
+def _jobs(request: Request) -> JobRunner:
+    runner: JobRunner = request.app.state.jobs
+    return runner
+
+
+def _stored_upload(settings: Settings, upload_id: str) -> Path:
+    if not _UPLOAD_ID.match(upload_id):
+        raise InputError("malformed upload id")
+    matches = list(settings.upload_dir.glob(f"{upload_id}-*"))
+    if not matches:
+        raise NotFoundError("this upload is no longer on the server; upload the file again")
+    return matches[0]
+
+
+@router.get(UPLOAD_PATH, response_class=HTMLResponse)
+def upload_form(request: Request, settings: SettingsDep) -> Response:
+    return render(
+        request,
+        "upload.html",
+        {
+            "mappings": available_mappings(settings.mapping_dir),
+            "mapping_dir": settings.mapping_dir,
+        },
+    )
+
+
+@router.post(UPLOAD_PATH, response_class=HTMLResponse)
+def upload_preview(
+    request: Request,
+    settings: SettingsDep,
+    vocab: VocabularyDep,
+    mapping: Annotated[str, Form(max_length=128)],
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    """Store the upload, then show how its first rows map (nothing is imported yet)."""
+    spec_file = mapping_named(settings.mapping_dir, mapping)
+    loaded = load_mapping(spec_file.path)
+    upload_id = uuid.uuid4().hex
+    name = _SAFE_NAME.sub("_", Path(file.filename or "upload").name)[:100] or "upload"
+    settings.upload_dir.mkdir(parents=True, exist_ok=True)
+    target = settings.upload_dir / f"{upload_id}-{name}"
+    with target.open("wb") as out:
+        shutil.copyfileobj(file.file, out, length=1 << 20)
+    if target.stat().st_size == 0:
+        target.unlink()
+        raise InputError("the uploaded file is empty")
+    preview = preview_file(target, loaded, vocab)
+    return render(
+        request,
+        "upload_preview.html",
+        {
+            "upload_id": upload_id,
+            "file_name": name,
+            "mapping": spec_file.name,
+            "spec": loaded.spec,
+            "preview": preview,
+        },
+    )
+
+
+@router.post(UPLOAD_PATH + "/{upload_id}/import", response_class=HTMLResponse)
+def upload_import(
+    request: Request,
+    upload_id: str,
+    settings: SettingsDep,
+    vocab: VocabularyDep,
+    mapping: Annotated[str, Form(max_length=128)],
+) -> Response:
+    """Start the import in the background and go to its progress page."""
+    path = _stored_upload(settings, upload_id)
+    loaded = load_mapping(mapping_named(settings.mapping_dir, mapping).path)
+    engine = request.app.state.engine
+    keys = PseudonymKeys(settings.key_dir)
+    job = _jobs(request).start(
+        path.name.split("-", 1)[1],
+        lambda progress: ingest_file(
+            engine, path, loaded, vocab, keys=keys, imported_by="web", progress=progress
+        ),
+    )
+    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+
+
+@router.get("/jobs/{job_id}", response_class=HTMLResponse)
+def job_page(request: Request, job_id: str) -> Response:
+    job = _jobs(request).get(job_id)
+    template = "job_status.html" if request.headers.get("HX-Request") else "job.html"
+    return render(request, template, {"job": job})
+
+
+@router.get("/batches", response_class=HTMLResponse)
+def batches_page(
+    request: Request, session: SessionDep, org: Annotated[str, Query(max_length=128)] = ""
+) -> Response:
+    return render(
+        request,
+        "batches.html",
+        {
+            "batches": list_batches(session, source_org=org or None),
+            "org": org,
+        },
+    )
+
+
+@router.get("/batches/{batch_id}", response_class=HTMLResponse)
+def batch_page(request: Request, batch_id: int, session: SessionDep) -> Response:
+    return render(request, "batch.html", {"batch": get_batch(session, batch_id)})
+
+
+@router.get("/quarantine", response_class=HTMLResponse)
+def quarantine_page(
+    request: Request,
+    session: SessionDep,
+    batch: int | None = None,
+    org: Annotated[str, Query(max_length=128)] = "",
+    status: Annotated[str, Query(max_length=16)] = "open",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    rows = list_quarantine(
+        session,
+        batch_id=batch,
+        source_org=org or None,
+        status=None if status == "all" else status,
+        limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
+    )
+    return render(
+        request,
+        "quarantine.html",
+        {
+            "rows": rows,
+            "batch": batch,
+            "org": org,
+            "status": status,
+            "statuses": STATUSES,
+            "page": page,
+            "pages": max(1, -(-rows.total // PAGE_SIZE)),
+        },
+    )
+
+
+@router.get("/records", response_class=HTMLResponse)
+def records_page(
+    request: Request,
+    session: SessionDep,
+    org: Annotated[str, Query(max_length=128)] = "",
+    country: Annotated[str, Query(max_length=64)] = "",
+    abuse_type: Annotated[str, Query(max_length=128)] = "",
+    received_from: Annotated[str, Query(max_length=10)] = "",
+    received_to: Annotated[str, Query(max_length=10)] = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    where = RecordFilter(
+        org or None,
+        country or None,
+        abuse_type or None,
+        _date(received_from, "received from"),
+        _date(received_to, "received to"),
+    )
+    found = search_records(session, where, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    vocab: Vocabulary = request.app.state.vocabulary
+    abuse = vocab.scheme("abuse_type")
+    context = {
+        "records": found,
+        "org": org,
+        "country": country,
+        "abuse_type": abuse_type,
+        "received_from": received_from,
+        "received_to": received_to,
+        "page": page,
+        "pages": max(1, -(-found.total // PAGE_SIZE)),
+        "organisations": record_organisations(session),
+        "countries": record_countries(session),
+        "abuse_types": abuse.concepts if abuse else [],
+        "vocab": vocab,
+    }
+    template = "records_table.html" if request.headers.get("HX-Request") else "records.html"
+    return render(request, template, context)
+
+
+def _date(text: str, what: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise InputError(f"{what}: {text!r} is not a date like 2025-01-31") from exc
