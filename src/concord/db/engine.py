@@ -47,8 +47,18 @@ def create_db_engine(url: str) -> Engine:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Per-connection SQLite settings.
+
+    foreign_keys: off by default in SQLite. WAL: pages can read while an import writes, and
+    with synchronous=NORMAL a commit is still durable against a crash of Concord (not of the
+    machine's power). cache_size (negative = KiB): index inserts of random pseudonym keys
+    thrash SQLite's 2 MB default cache; 128 MB makes bulk imports several times faster.
+    """
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA cache_size=-131072")
     cursor.close()
 
 

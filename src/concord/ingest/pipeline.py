@@ -26,7 +26,14 @@ from concord.ingest import store
 from concord.ingest.mapping import LoadedMapping
 from concord.ingest.quality import QualityAccumulator
 from concord.ingest.readers.base import DEFAULT_BATCH_ROWS, open_batches
-from concord.ingest.transform import REASONS, ROW, VALUES, BatchMapper, check_columns
+from concord.ingest.transform import (
+    REASONS,
+    ROW,
+    VALUES,
+    BatchMapper,
+    BatchResult,
+    check_columns,
+)
 from concord.protect.pseudonyms import PseudonymKeys
 from concord.records.fields import FIELDS
 from concord.vocab.model import Vocabulary
@@ -204,6 +211,9 @@ class _Run:
         self.quality = QualityAccumulator([f.name for f in FIELDS])
         self.checked_columns = False
         self.identifying_seen: set[str] = set()
+        #: 64-bit prefixes of the keys this import stored (a filter; hits are checked in SQL)
+        self.seen: set[int] = set()
+        self.org_had_records = store.has_records(session, mapping.spec.source)
 
     def add(self, frame: pl.DataFrame, *, source: str) -> None:
         spec = self.mapping.spec
@@ -230,7 +240,11 @@ class _Run:
             ).alias(REASONS)
         )
         quarantined = pl.concat(
-            [result.quarantined, _as_quarantine(conflicts), _as_quarantine(clashes)],
+            [
+                result.quarantined,
+                _as_quarantine(conflicts, result),
+                _as_quarantine(clashes, result),
+            ],
             how="vertical_relaxed",
         )
         org, batch_id = spec.source, self.batch.id
@@ -262,12 +276,28 @@ class _Run:
     def _against_stored(
         self, records: pl.DataFrame
     ) -> tuple[pl.DataFrame, pl.DataFrame, int, pl.DataFrame]:
-        """(new, corrections, exact repeats, clashes within this import) against the database."""
+        """(new, corrections, exact repeats, clashes within this import) against the database.
+
+        Only keys that can exist are looked up: every key when the organisation had records
+        before this import, otherwise only keys this import already stored (found through an
+        in-memory filter of 64-bit key prefixes, so a first import of millions of rows does
+        not query the database once per batch row).
+        """
+        keys = records["source_key"]
+        prefixes = keys.str.slice(0, 16).str.to_integer(base=16, dtype=pl.UInt64)
+        if self.org_had_records:
+            candidates = keys
+        else:
+            candidates = keys.filter(prefixes.is_in(pl.Series(list(self.seen), dtype=pl.UInt64)))
+        self.seen.update(prefixes.to_list())
+        no_updates = records.clear().with_columns(pl.lit(0, dtype=pl.Int64).alias("id"))
+        if candidates.is_empty():
+            return records, no_updates, 0, records.clear()
         existing = store.existing_records(
-            self.session, self.mapping.spec.source, records["source_key"].to_list()
+            self.session, self.mapping.spec.source, candidates.to_list()
         )
         if existing.is_empty():
-            return records, records.clear().with_columns(pl.lit(0).alias("id")), 0, records.clear()
+            return records, no_updates, 0, records.clear()
         joined = records.join(
             existing.select(["id", "batch_id", "source_key", *_present(existing)]),
             on="source_key",
@@ -283,16 +313,7 @@ class _Run:
         repeats = joined.filter(known & same).height
         clashes = joined.filter(known & ~same & this_import).select(records.columns)
         updates = joined.filter(known & ~same & ~this_import).select([*records.columns, "id"])
-        return (
-            new,
-            updates,
-            repeats,
-            clashes.with_columns(
-                pl.lit(
-                    ["source_record_key: appears again in this file with different content"]
-                ).alias(REASONS)
-            ),
-        )
+        return new, updates, repeats, clashes
 
 
 def _present(frame: pl.DataFrame) -> list[str]:
@@ -308,9 +329,16 @@ def _same(name: str) -> pl.Expr:
 
 def _split_repeats(records: pl.DataFrame) -> tuple[pl.DataFrame, int, pl.DataFrame]:
     """Within one batch: keep one of identical repeats; quarantine keys with differing rows."""
-    content = _present(records)
-    variants = pl.struct(content).n_unique().over("source_key")
-    conflicting = records.filter(variants > 1).with_columns(
+    repeated = records["source_key"].is_duplicated()
+    if not repeated.any():
+        return (
+            records,
+            0,
+            records.clear().with_columns(pl.lit([], dtype=pl.List(pl.String)).alias(REASONS)),
+        )
+    single, multiple = records.filter(~repeated), records.filter(repeated)
+    variants = pl.struct(_present(multiple)).n_unique().over("source_key")
+    conflicting = multiple.filter(variants > 1).with_columns(
         pl.concat_list(
             pl.format(
                 "source_record_key: appears {} times in this file with different content",
@@ -318,10 +346,13 @@ def _split_repeats(records: pl.DataFrame) -> tuple[pl.DataFrame, int, pl.DataFra
             )
         ).alias(REASONS)
     )
-    consistent = records.filter(variants == 1)
+    consistent = multiple.filter(variants == 1)
     kept = consistent.unique(subset=["source_key"], keep="first", maintain_order=True)
-    return kept, consistent.height - kept.height, conflicting
+    merged = pl.concat([single, kept]).sort(ROW)
+    return merged, consistent.height - kept.height, conflicting
 
 
-def _as_quarantine(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame.select(pl.col(ROW), pl.col(REASONS), pl.col(VALUES))
+def _as_quarantine(frame: pl.DataFrame, result: BatchResult) -> pl.DataFrame:
+    """Harmonised rows set aside after mapping, with their original values for the steward."""
+    reasons = frame.select(ROW, REASONS)
+    return reasons.join(result.values_for(reasons[ROW]), on=ROW).select(ROW, REASONS, VALUES)

@@ -9,7 +9,7 @@ from typing import Any
 
 from concord.ingest.mapping import LoadedMapping
 from concord.ingest.readers.base import open_batches
-from concord.ingest.transform import REASONS, ROW, VALUES, BatchMapper, check_columns
+from concord.ingest.transform import REASONS, ROW, BatchMapper, check_columns
 from concord.vocab.model import Vocabulary
 
 PREVIEW_ROWS = 20
@@ -39,7 +39,7 @@ def preview_file(
     result = BatchMapper(mapping, vocabulary, today=today).map(frame)
     return Preview(
         columns=[c for c in frame.columns if c != ROW],
-        records=result.records.drop(VALUES, "source_record_key").to_dicts(),
+        records=result.records.drop("source_record_key").to_dicts(),
         quarantined=[
             {"row": r[ROW], "reasons": r[REASONS]}
             for r in result.quarantined.select(ROW, REASONS).to_dicts()

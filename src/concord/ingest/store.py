@@ -14,6 +14,7 @@ import polars as pl
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from concord.db.bulk import bulk_insert, reserve_ids
 from concord.db.models import IngestBatch, QuarantinedRow, Record, RecordConcept
 from concord.ingest.transform import REASONS, ROW, VALUES
 from concord.records.fields import FIELDS, FieldKind
@@ -42,6 +43,11 @@ def find_completed_batch(
         .order_by(IngestBatch.id)
         .limit(1)
     ).first()
+
+
+def has_records(session: Session, source_org: str) -> bool:
+    found = session.scalar(select(Record.id).where(Record.source_org == source_org).limit(1))
+    return found is not None
 
 
 def existing_records(session: Session, source_org: str, keys: list[str]) -> pl.DataFrame:
@@ -77,39 +83,56 @@ def existing_records(session: Session, source_org: str, keys: list[str]) -> pl.D
     )
 
 
-def _record_rows(frame: pl.DataFrame, batch_id: int, source_org: str) -> list[dict[str, Any]]:
+def _record_frame(frame: pl.DataFrame, batch_id: int, source_org: str) -> pl.DataFrame:
+    """The record columns in table order, with values every driver accepts as they are."""
     present = [name for name in SCALAR_FIELDS if name in frame.columns]
-    rows = frame.select(["source_key", *present]).to_dicts()
-    for row in rows:
-        row["batch_id"] = batch_id
-        row["source_org"] = source_org
-    return rows
+    return frame.select(
+        pl.lit(batch_id, dtype=pl.Int64).alias("batch_id"),
+        pl.lit(source_org).alias("source_org"),
+        pl.col("source_key"),
+        *[pl.col(name) for name in present],
+    )
 
 
-def _concept_rows(frame: pl.DataFrame, ids: list[int]) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    for name in LIST_FIELDS:
-        if name not in frame.columns:
-            continue
-        for record_id, values in zip(ids, frame[name].to_list(), strict=True):
-            rows.extend(
-                {"record_id": record_id, "field": name, "concept_id": c} for c in values or []
-            )
-    return rows
+def _concept_rows(frame: pl.DataFrame, ids: list[int]) -> pl.DataFrame:
+    """(record_id, field, concept_id) for every multi-valued code, exploded column-wise."""
+    parts = [
+        frame.select(
+            pl.Series("record_id", ids, dtype=pl.Int64),
+            pl.lit(name).alias("field"),
+            pl.col(name).alias("concept_id"),
+        )
+        .explode("concept_id")
+        .drop_nulls("concept_id")
+        .unique(maintain_order=True)
+        for name in LIST_FIELDS
+        if name in frame.columns
+    ]
+    return pl.concat(parts) if parts else pl.DataFrame()
+
+
+def _sqlite_ready(frame: pl.DataFrame) -> pl.DataFrame:
+    """Dates as ISO text, the way SQLAlchemy stores them in SQLite (no sqlite3 adapters)."""
+    return frame.with_columns(
+        pl.col(name).dt.to_string("%Y-%m-%d")
+        for name, dtype in frame.schema.items()
+        if dtype == pl.Date
+    )
 
 
 def insert_records(session: Session, frame: pl.DataFrame, *, batch_id: int, source_org: str) -> int:
     """Insert new harmonised records and their multi-valued codes; returns how many."""
     if frame.is_empty():
         return 0
-    result = session.execute(
-        insert(Record).returning(Record.id, sort_by_parameter_order=True),
-        _record_rows(frame, batch_id, source_org),
+    ids = reserve_ids(session, "record", frame.height)
+    table = _record_frame(frame, batch_id, source_org).insert_column(
+        0, pl.Series("id", ids, dtype=pl.Int64)
     )
-    ids = [row[0] for row in result]
-    concept_rows = _concept_rows(frame, ids)
-    if concept_rows:
-        session.execute(insert(RecordConcept), concept_rows)
+    codes = _concept_rows(frame, ids)
+    if session.connection().dialect.name != "postgresql":
+        table = _sqlite_ready(table)
+    bulk_insert(session, "record", table)
+    bulk_insert(session, "record_concept", codes)
     return len(ids)
 
 
@@ -118,23 +141,16 @@ def update_records(session: Session, frame: pl.DataFrame, *, batch_id: int, sour
     if frame.is_empty():
         return 0
     ids = frame["id"].to_list()
-    rows = _record_rows(frame, batch_id, source_org)
+    rows = _record_frame(frame, batch_id, source_org).drop("source_key", "source_org").to_dicts()
     for row, record_id in zip(rows, ids, strict=True):
         row["record_pk"] = record_id
-        row.pop("source_key")
-        row.pop("source_org")
     values: dict[str, Any] = {name: bindparam(name) for name in rows[0] if name != "record_pk"}
     table = cast(Table, Record.__table__)  # Core, not ORM: executemany UPDATE by a bound id
     session.execute(update(table).where(table.c.id == bindparam("record_pk")).values(values), rows)
     for start in range(0, len(ids), LOOKUP_CHUNK):
-        session.execute(
-            delete(RecordConcept).where(
-                RecordConcept.record_id.in_(ids[start : start + LOOKUP_CHUNK])
-            )
-        )
-    concept_rows = _concept_rows(frame, ids)
-    if concept_rows:
-        session.execute(insert(RecordConcept), concept_rows)
+        chunk = ids[start : start + LOOKUP_CHUNK]
+        session.execute(delete(RecordConcept).where(RecordConcept.record_id.in_(chunk)))
+    bulk_insert(session, "record_concept", _concept_rows(frame, ids))
     return len(ids)
 
 

@@ -29,6 +29,28 @@ EARLIEST_DATE = date(1990, 1, 1)
 #: Ages above this are not misreported children but input errors.
 MAX_AGE = 120
 _BAND_RE = re.compile(r"^(\d+)-(\d+)$")
+_NO_REASONS = pl.lit([], dtype=pl.List(pl.String))
+
+
+#: Joins several concept ids or messages of one cell into one string (a control character
+#: that never occurs in labels), split again column-wise.
+UNIT = "\x1f"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a row may be quarantined: where ``condition`` holds, ``message`` (a string, or a
+    list of strings when ``many``) is one of its reasons. Conditions are cheap and evaluated on
+    every row; messages are only built for the rows that fail."""
+
+    condition: pl.Expr
+    message: pl.Expr
+    many: bool = False
+
+    def item(self) -> pl.Expr:
+        if self.many:
+            return pl.when(self.condition).then(self.message).otherwise(_NO_REASONS)
+        return pl.when(self.condition).then(self.message)
 
 
 @dataclass
@@ -39,6 +61,18 @@ class BatchResult:
     quarantined: pl.DataFrame
     unmapped: Counter[tuple[str, str]] = field(default_factory=Counter)
     unknown: Counter[tuple[str, str]] = field(default_factory=Counter)
+    raw: pl.DataFrame = field(default_factory=pl.DataFrame)
+    kept_columns: list[str] = field(default_factory=list)
+
+    def values_for(self, rows: pl.Series) -> pl.DataFrame:
+        """(row, JSON of the original non-identifying values) for the rows to quarantine.
+
+        Computed only for those rows: encoding every row of a million-row file as JSON would
+        cost more than validating it.
+        """
+        return self.raw.filter(pl.col(ROW).is_in(rows.implode())).select(
+            pl.col(ROW), pl.struct(self.kept_columns).struct.json_encode().alias(VALUES)
+        )
 
 
 def age_bands(vocabulary: Vocabulary) -> dict[int, str]:
@@ -85,7 +119,7 @@ class BatchMapper:
     def map(self, frame: pl.DataFrame) -> BatchResult:
         result = BatchResult(records=pl.DataFrame(), quarantined=pl.DataFrame())
         values: list[pl.Expr] = [pl.col(ROW)]
-        reasons: list[pl.Expr] = []
+        reasons: list[Reason] = []
         for name, spec in self.mapping.spec.fields.items():
             record_field = field_named(name)
             raw = self._raw(spec)
@@ -93,18 +127,27 @@ class BatchMapper:
             values.append(value.alias(name))
             reasons.extend(why)
         reasons.extend(self._cross_field_reasons())
-        kept = [c for c in frame.columns if c not in self.mapping.spec.identifying and c != ROW]
-        mapped = frame.with_columns(
-            pl.concat_list(reasons).list.drop_nulls().alias(REASONS)
+        result.raw = frame
+        result.kept_columns = [
+            c for c in frame.columns if c not in self.mapping.spec.identifying and c != ROW
+        ]
+        if reasons:
+            conditions = [r.condition.fill_null(value=False) for r in reasons]
+            bad = frame.select(pl.any_horizontal(conditions).alias("bad"))["bad"]
+        else:
+            bad = pl.Series("bad", [False] * frame.height, dtype=pl.Boolean)
+        result.records = frame.filter(~bad).select(values)
+        # rechunk: polars 2.1 can panic evaluating string functions on a filtered view
+        failing = frame.filter(bad).rechunk()
+        quarantined = failing.select(
+            pl.col(ROW),
+            pl.concat_list([r.item() for r in reasons]).list.drop_nulls().alias(REASONS)
             if reasons
-            else pl.lit([], dtype=pl.List(pl.String)).alias(REASONS),
-            pl.struct(kept).struct.json_encode().alias(VALUES),
-        ).select([*values, pl.col(REASONS), pl.col(VALUES)])
-        bad = mapped[REASONS].list.len().fill_null(0) > 0
-        if mapped[REASONS].null_count():  # a reason expression lost a row: never hide it
-            raise AssertionError("internal error: a row has no reason list")
-        result.records = mapped.filter(~bad).drop(REASONS)
-        result.quarantined = mapped.filter(bad).select(ROW, REASONS, VALUES)
+            else _NO_REASONS.alias(REASONS),
+        )
+        if quarantined.height and (quarantined[REASONS].list.len().fill_null(0) == 0).any():
+            raise AssertionError("internal error: a quarantined row has no reason")
+        result.quarantined = quarantined.join(result.values_for(quarantined[ROW]), on=ROW)
         return result
 
     # --- one expression per field -------------------------------------------------------
@@ -126,11 +169,11 @@ class BatchMapper:
         raw: pl.Expr,
         frame: pl.DataFrame,
         result: BatchResult,
-    ) -> tuple[pl.Expr, list[pl.Expr]]:
+    ) -> tuple[pl.Expr, list[Reason]]:
         name = record_field.name
-        reasons: list[pl.Expr] = []
+        reasons: list[Reason] = []
         if record_field.required:
-            reasons.append(pl.when(raw.is_null()).then(pl.lit(f"{name}: missing (required)")))
+            reasons.append(Reason(raw.is_null(), pl.lit(f"{name}: missing (required)")))
         kind = record_field.kind
         if kind is FieldKind.DATE:
             return self._date(name, spec, raw, reasons)
@@ -152,8 +195,8 @@ class BatchMapper:
         return raw, reasons  # FieldKind.KEY: pseudonymised by the pipeline, never stored raw
 
     def _date(
-        self, name: str, spec: FieldMapping, raw: pl.Expr, reasons: list[pl.Expr]
-    ) -> tuple[pl.Expr, list[pl.Expr]]:
+        self, name: str, spec: FieldMapping, raw: pl.Expr, reasons: list[Reason]
+    ) -> tuple[pl.Expr, list[Reason]]:
         fmt = spec.date_format or "%Y-%m-%d"
         parsed = raw.str.strptime(pl.Date, fmt, strict=False, exact=True)
         reasons.append(
@@ -169,8 +212,8 @@ class BatchMapper:
         spec: FieldMapping,
         raw: pl.Expr,
         frame: pl.DataFrame,
-        reasons: list[pl.Expr],
-    ) -> tuple[pl.Expr, list[pl.Expr]]:
+        reasons: list[Reason],
+    ) -> tuple[pl.Expr, list[Reason]]:
         spellings: dict[str, bool] = {}
         if spec.boolean is not None:
             spellings.update({_key(s): True for s in spec.boolean.true})
@@ -189,8 +232,8 @@ class BatchMapper:
         spec: FieldMapping,
         raw: pl.Expr,
         frame: pl.DataFrame,
-        reasons: list[pl.Expr],
-    ) -> tuple[pl.Expr, list[pl.Expr]]:
+        reasons: list[Reason],
+    ) -> tuple[pl.Expr, list[Reason]]:
         names = {_key(k): v for k, v in (spec.values or {}).items()}
         names.update({v: v for v in record_field.values})
         table = {
@@ -216,35 +259,45 @@ class BatchMapper:
         raw: pl.Expr,
         frame: pl.DataFrame,
         result: BatchResult,
-        reasons: list[pl.Expr],
-    ) -> tuple[pl.Expr, list[pl.Expr]]:
+        reasons: list[Reason],
+    ) -> tuple[pl.Expr, list[Reason]]:
+        """Coded fields, resolved once per distinct *cell* (a few hundred at most), then
+        applied column-wise with plain string replacement — no per-row list work."""
         name, scheme = record_field.name, record_field.scheme or ""
         multi = record_field.kind is FieldKind.CONCEPTS
         if spec.exact_age:
             return self._age(name, raw, frame, result, reasons, scheme)
-        items = raw.str.split(spec.split) if multi and spec.split else pl.concat_list(raw)
-        items = items.list.eval(pl.element().str.strip_chars()).list.eval(
-            pl.element().filter(pl.element() != "")
-        )
-        distinct = _distinct(frame, items.explode())
-        mapped, messages = self._resolve(name, scheme, distinct, result, spec)
-        value = items.list.eval(
-            pl.element().replace_strict(mapped, default=None, return_dtype=pl.String)
-        ).list.drop_nulls()
-        why = (
-            items.list.eval(
-                pl.element().replace_strict(messages, default=None, return_dtype=pl.String)
-            )
-            .list.drop_nulls()
-            # a missing cell has no list at all; concat_list would turn the whole row's
-            # reasons into null (and the row would vanish from both outputs)
-            .fill_null(pl.lit([], dtype=pl.List(pl.String)))
-        )
-        reasons.append(why)
+        separator = spec.split if multi else None
+        cells = _distinct(frame, raw)
+        parts_of = {
+            cell: [p.strip() for p in (cell.split(separator) if separator else [cell])]
+            for cell in cells
+        }
+        counts: Counter[str] = Counter()
+        for cell, count in cells.items():
+            for part in filter(None, parts_of[cell]):
+                counts[part] += count
+        mapped, messages = self._resolve(name, scheme, dict(counts), result, spec)
+        ids_of: dict[str, str] = {}
+        why_of: dict[str, str] = {}
+        for cell, parts in parts_of.items():
+            ids = dict.fromkeys(mapped[p] for p in parts if p in mapped)
+            ids_of[cell] = UNIT.join(ids)
+            whys = [messages[p] for p in parts if p in messages]
+            if whys:
+                why_of[cell] = UNIT.join(whys)
+        joined = raw.replace_strict(ids_of, default=None, return_dtype=pl.String)
+        why = raw.replace_strict(why_of, default=None, return_dtype=pl.String)
+        reasons.append(Reason(why.is_not_null(), why.str.split(UNIT), many=True))
         if multi:
             empty = pl.lit([], dtype=pl.List(pl.String))
-            return value.list.unique(maintain_order=True).fill_null(empty), reasons
-        return value.list.first(), reasons
+            value = (
+                pl.when(joined.is_null() | (joined == ""))
+                .then(empty)
+                .otherwise(joined.str.split(UNIT))
+            )
+            return value, reasons
+        return pl.when(joined == "").then(None).otherwise(joined), reasons
 
     def _age(
         self,
@@ -252,19 +305,16 @@ class BatchMapper:
         raw: pl.Expr,
         frame: pl.DataFrame,
         result: BatchResult,
-        reasons: list[pl.Expr],
+        reasons: list[Reason],
         scheme: str,
-    ) -> tuple[pl.Expr, list[pl.Expr]]:
+    ) -> tuple[pl.Expr, list[Reason]]:
         years = raw.str.replace(r"[.,]0+$", "").cast(pl.Int64, strict=False)
         texts = _distinct(frame, raw.filter(years.is_null()))
         mapped, messages = self._resolve(name, scheme, texts, result, None)
         by_text = raw.replace_strict(mapped, default=None, return_dtype=pl.String)
         by_age = years.replace_strict(self.ages, default=None, return_dtype=pl.String)
-        reasons.append(
-            pl.when(years.is_null() & raw.is_not_null()).then(
-                raw.replace_strict(messages, default=None, return_dtype=pl.String)
-            )
-        )
+        message = raw.replace_strict(messages, default=None, return_dtype=pl.String)
+        reasons.append(Reason(years.is_null() & message.is_not_null(), message))
         reasons.append(
             _when((years < 0) | (years > MAX_AGE), name, raw, "is not a possible age in years")
         )
@@ -296,13 +346,13 @@ class BatchMapper:
                 messages[value] = f"{name}: {resolution.message}"
         return mapped, messages
 
-    def _cross_field_reasons(self) -> list[pl.Expr]:
+    def _cross_field_reasons(self) -> list[Reason]:
         fields = self.mapping.spec.fields
         if "occurred_date" not in fields or "received_date" not in fields:
             return []
         occurred = self._date_value(fields["occurred_date"])
         received = self._date_value(fields["received_date"])
-        return [pl.when(occurred > received).then(pl.lit("occurred_date: is after received_date"))]
+        return [Reason(occurred > received, pl.lit("occurred_date: is after received_date"))]
 
     def _date_value(self, spec: FieldMapping) -> pl.Expr:
         return self._raw(spec).str.strptime(
@@ -310,9 +360,9 @@ class BatchMapper:
         )
 
 
-def _when(condition: pl.Expr, name: str, raw: pl.Expr, problem: str) -> pl.Expr:
-    """A reason ``"<field>: '<value>' <problem>"`` where ``condition`` holds, else null."""
-    return pl.when(condition).then(pl.format(f"{name}: '{{}}' {problem}", raw))
+def _when(condition: pl.Expr, name: str, raw: pl.Expr, problem: str) -> Reason:
+    """The reason ``"<field>: '<value>' <problem>"`` where ``condition`` holds."""
+    return Reason(condition, pl.format(f"{name}: '{{}}' {problem}", raw))
 
 
 def _key(text: str) -> str:
