@@ -17,7 +17,13 @@ from concord.db import session_scope
 from concord.ingest.batches import batch_summary, get_batch, list_batches
 from concord.ingest.mapping import load_mapping
 from concord.ingest.pipeline import IngestReport, ingest_file
-from concord.ingest.quarantine import STATUSES, export_quarantine, list_quarantine, resubmit
+from concord.ingest.quarantine import (
+    STATUSES,
+    export_quarantine,
+    list_quarantine,
+    quarantine_row_dict,
+    resubmit,
+)
 from concord.protect.pseudonyms import PseudonymKeys
 
 MappingOption = Annotated[
@@ -245,18 +251,7 @@ def quarantine_list(
                 json.dumps(
                     {
                         "total": page.total,
-                        "rows": [
-                            {
-                                "id": r.id,
-                                "batch": r.batch_id,
-                                "source": r.source_org,
-                                "row": r.row_number,
-                                "status": r.status,
-                                "reasons": r.reasons,
-                                "values": r.values,
-                            }
-                            for r in page.rows
-                        ],
+                        "rows": [quarantine_row_dict(r) for r in page.rows],
                     }
                 )
             )

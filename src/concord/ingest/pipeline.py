@@ -129,13 +129,7 @@ def ingest_file(
         imported_by=imported_by,
         started_at=store.now(),
         status="running",
-        rows_read=0,
-        rows_stored=0,
-        rows_quarantined=0,
-        rows_duplicate=0,
-        rows_updated=0,
-        dropped_columns=[],
-        quality={},
+        **_nothing_yet(),
     )
     try:
         with session_scope(engine) as session:
@@ -156,6 +150,14 @@ def ingest_file(
         _record_failure(engine, batch, exc)
         raise
     return IngestReport.from_batch(batch, already_imported=False)
+
+
+def _nothing_yet() -> dict[str, Any]:
+    """The counts and report of a batch before (or without) any stored row."""
+    counts: dict[str, Any] = dict.fromkeys(
+        ("rows_read", "rows_stored", "rows_quarantined", "rows_duplicate", "rows_updated"), 0
+    )
+    return counts | {"dropped_columns": [], "quality": {}}
 
 
 def _record_failure(engine: Engine, batch: IngestBatch, exc: ConcordError) -> None:
@@ -179,13 +181,7 @@ def _record_failure(engine: Engine, batch: IngestBatch, exc: ConcordError) -> No
                 },
                 finished_at=store.now(),
                 status="failed",
-                rows_read=0,
-                rows_stored=0,
-                rows_quarantined=0,
-                rows_duplicate=0,
-                rows_updated=0,
-                dropped_columns=[],
-                quality={},
+                **_nothing_yet(),
                 message=str(exc)[:4000],
             )
         )

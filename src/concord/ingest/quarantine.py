@@ -13,6 +13,7 @@ import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from sqlalchemy import Engine, func, select, update
@@ -66,6 +67,19 @@ def list_quarantine(
         .offset(offset)
     )
     return QuarantinePage(list(rows), total)
+
+
+def quarantine_row_dict(row: QuarantinedRow) -> dict[str, Any]:
+    """A quarantined row as plain JSON-able data (for the API and ``--format json``)."""
+    return {
+        "id": row.id,
+        "batch": row.batch_id,
+        "source": row.source_org,
+        "row": row.row_number,
+        "status": row.status,
+        "reasons": row.reasons,
+        "values": row.values,
+    }
 
 
 def export_quarantine(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
 from concord.ingest.batches import batch_summary, get_batch, list_batches
-from concord.ingest.quarantine import list_quarantine
+from concord.ingest.quarantine import list_quarantine, quarantine_row_dict
 from concord.records.query import RecordFilter, search_records
 from concord.web.deps import db_session
 
@@ -48,18 +48,7 @@ def quarantine(
     )
     return {
         "total": page.total,
-        "items": [
-            {
-                "id": r.id,
-                "batch": r.batch_id,
-                "source": r.source_org,
-                "row": r.row_number,
-                "status": r.status,
-                "reasons": r.reasons,
-                "values": r.values,
-            }
-            for r in page.rows
-        ],
+        "items": [quarantine_row_dict(r) for r in page.rows],
     }
 
 
