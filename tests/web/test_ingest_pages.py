@@ -106,3 +106,23 @@ def test_upload_errors_are_clear(app_client: TestClient) -> None:
     assert app_client.get("/jobs/0123").status_code == 404
     bad_date = app_client.get("/records", params={"received_from": "yesterday"})
     assert bad_date.status_code == 422
+
+
+def test_records_page_shows_labels_and_filters(app_client: TestClient, partner_dir: Path) -> None:
+    data = (partner_dir / "ngo-ke.csv").read_bytes()
+    preview = app_client.post(
+        "/upload", data={"mapping": "ngo-ke"}, files={"file": ("ngo-ke.csv", data)}
+    )
+    action = preview.text.split('action="/upload/')[1].split('"')[0]
+    started = app_client.post(
+        f"/upload/{action}", data={"mapping": "ngo-ke"}, follow_redirects=False
+    )
+    _wait_for(app_client, started.headers["location"])
+    everything = app_client.get("/records", headers={"HX-Request": "true"}).text
+    kenya = app_client.get(
+        "/records", params={"country": "country.ke"}, headers={"HX-Request": "true"}
+    ).text
+    assert "Kenya" in kenya  # a label, not only the id
+    count = int(kenya.split('id="records-count">')[1].split(" ")[0].replace(",", ""))
+    total = int(everything.split('id="records-count">')[1].split(" ")[0].replace(",", ""))
+    assert 0 < count < total

@@ -56,9 +56,11 @@ class QualityAccumulator:
     def add_stored(self, records: pl.DataFrame) -> None:
         """Completeness and timeliness over the rows actually stored."""
         for name in self.fields:
-            if name not in records.columns:
+            # the partner's key is stored as its pseudonym, under another column name
+            column_name = "source_key" if name == "source_record_key" else name
+            if column_name not in records.columns:
                 continue
-            column = records[name]
+            column = records[column_name]
             if column.dtype == pl.List:
                 self.present[name] += int((column.list.len() > 0).sum())
             else:

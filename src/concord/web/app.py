@@ -6,6 +6,7 @@ own settings and database, with no module-level state.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
 
@@ -33,6 +34,18 @@ from concord.web.ui import ingest_pages, lint_pages, vocab_pages
 UI_DIR = Path(str(files("concord.web") / "ui"))
 
 
+def _labeller(vocabulary: Vocabulary) -> Callable[[str | None], str]:
+    """A template filter: concept id → its English label (the id itself when unknown)."""
+
+    def label(concept_id: str | None) -> str:
+        if not concept_id:
+            return ""
+        concept = vocabulary.get(concept_id)
+        return concept.label() if concept else concept_id
+
+    return label
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -56,6 +69,7 @@ def create_app(
     app.state.vocabulary = vocabulary or shipped_vocabulary()
     app.state.linters = {}  # compiled term linters by language selection
     app.state.templates = Jinja2Templates(directory=str(UI_DIR / "templates"))
+    app.state.templates.env.filters["label"] = _labeller(app.state.vocabulary)
     app.state.jobs = JobRunner()
     app.add_middleware(
         BodySizeLimitMiddleware,
