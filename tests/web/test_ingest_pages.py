@@ -126,3 +126,49 @@ def test_records_page_shows_labels_and_filters(app_client: TestClient, partner_d
     count = int(kenya.split('id="records-count">')[1].split(" ")[0].replace(",", ""))
     total = int(everything.split('id="records-count">')[1].split(" ")[0].replace(",", ""))
     assert 0 < count < total
+
+
+def test_import_api_and_correction_in_the_browser_flow(
+    app_client: TestClient, partner_dir: Path
+) -> None:
+    assert "hotline-es" in app_client.get("/api/imports/mappings").json()
+    data = (partner_dir / "hotline-es.csv").read_bytes().replace(b"\r\n", b"\n")
+    started = app_client.post(
+        "/api/imports", data={"mapping": "hotline-es"}, files={"file": ("resent.csv", data)}
+    )
+    assert started.status_code == 202
+    status_url = started.json()["status_url"]
+    for _ in range(200):
+        status = app_client.get(status_url).json()
+        if status["state"] in ("done", "failed"):
+            break
+        time.sleep(0.05)
+    assert status["state"] == "done", status
+    assert status["report"]["reconciles"] is True
+    batch = app_client.get("/api/batches").json()[-1]["id"]  # the first hotline-es import
+    page = app_client.get("/quarantine", params={"batch": batch})
+    assert 'id="export-link"' in page.text
+    exported = app_client.get("/quarantine/export.csv", params={"batch": batch})
+    assert exported.status_code == 200
+    assert exported.text.startswith("quarantine_id,")
+    rows = exported.text.count("\n") - 1
+    assert rows > 0
+    response = app_client.post(  # re-submitted unchanged: each row fails again, nothing lost
+        "/quarantine/resubmit",
+        data={"mapping": "hotline-es"},
+        files={"file": ("fixed.csv", exported.content)},
+    )
+    assert response.status_code == 200, response.text
+    open_rows = app_client.get("/api/quarantine", params={"batch": batch}).json()["total"]
+    assert open_rows == 0  # the old entries are superseded by the new batch's
+    assert "Read = stored + quarantined + duplicates</th><td>yes" in response.text
+
+
+def test_import_api_errors(app_client: TestClient) -> None:
+    missing = app_client.post("/api/imports", files={"file": ("a.csv", b"x")})
+    assert missing.status_code == 422
+    unknown = app_client.post(
+        "/api/imports", data={"mapping": "nope"}, files={"file": ("a.csv", b"x")}
+    )
+    assert unknown.status_code == 404
+    assert app_client.get("/api/imports/0123").status_code == 404

@@ -71,26 +71,7 @@ def ingest(
         if output != "json":
             render_report(report)
     if output == "json":
-        console.print_json(json.dumps([_report_dict(r) for r in reports]))
-
-
-def _report_dict(report: IngestReport) -> dict[str, Any]:
-    return {
-        "batch": report.batch_id,
-        "source": report.source_org,
-        "file": report.file_name,
-        "already_imported": report.already_imported,
-        "rows": {
-            "read": report.rows_read,
-            "stored": report.rows_stored,
-            "updated": report.rows_updated,
-            "quarantined": report.rows_quarantined,
-            "duplicates": report.rows_duplicate,
-        },
-        "reconciles": report.reconciles,
-        "dropped_identifying_columns": report.dropped_columns,
-        "quality": report.quality,
-    }
+        console.print_json(json.dumps([r.to_dict() for r in reports]))
 
 
 def render_report(report: IngestReport) -> None:

@@ -62,6 +62,25 @@ class IngestReport:
     def reconciles(self) -> bool:
         return self.rows_read == self.rows_stored + self.rows_quarantined + self.rows_duplicate
 
+    def to_dict(self) -> dict[str, Any]:
+        """The report as plain JSON-able data (CLI ``--format json`` and the API)."""
+        return {
+            "batch": self.batch_id,
+            "source": self.source_org,
+            "file": self.file_name,
+            "already_imported": self.already_imported,
+            "rows": {
+                "read": self.rows_read,
+                "stored": self.rows_stored,
+                "updated": self.rows_updated,
+                "quarantined": self.rows_quarantined,
+                "duplicates": self.rows_duplicate,
+            },
+            "reconciles": self.reconciles,
+            "dropped_identifying_columns": self.dropped_columns,
+            "quality": self.quality,
+        }
+
     @classmethod
     def from_batch(cls, batch: IngestBatch, *, already_imported: bool) -> IngestReport:
         return cls(

@@ -23,6 +23,7 @@ from concord.ingest.jobs import JobRunner
 from concord.vocab.loader import shipped_vocabulary
 from concord.vocab.model import Vocabulary
 from concord.web.api import crosswalks as crosswalks_api
+from concord.web.api import imports as imports_api
 from concord.web.api import lint as lint_api
 from concord.web.api import records as records_api
 from concord.web.api import vocab as vocab_api
@@ -74,7 +75,10 @@ def create_app(
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_upload_bytes,
-        overrides={ingest_pages.UPLOAD_PATH: settings.max_import_bytes},
+        overrides=dict.fromkeys(
+            (ingest_pages.UPLOAD_PATH, ingest_pages.RESUBMIT_PATH, imports_api.IMPORT_PATH),
+            settings.max_import_bytes,
+        ),
     )
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=str(UI_DIR / "static")), name="static")
@@ -84,6 +88,7 @@ def create_app(
     app.include_router(lint_api.router, prefix="/api")
     app.include_router(lint_pages.router)
     app.include_router(records_api.router, prefix="/api")
+    app.include_router(imports_api.router, prefix="/api")
     app.include_router(ingest_pages.router)
     app.include_router(vocab_pages.router)
 

@@ -4,25 +4,23 @@ quarantine and the records table. Routes only call ingest/records services and r
 from __future__ import annotations
 
 import re
-import shutil
 import uuid
 from datetime import date
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 
 from concord.config import Settings
-from concord.errors import InputError, NotFoundError
+from concord.errors import InputError
 from concord.ingest.batches import get_batch, list_batches
 from concord.ingest.catalog import available_mappings, mapping_named
 from concord.ingest.jobs import JobRunner
 from concord.ingest.mapping import load_mapping
-from concord.ingest.pipeline import ingest_file
 from concord.ingest.preview import preview_file
-from concord.ingest.quarantine import STATUSES, list_quarantine
+from concord.ingest.quarantine import STATUSES, export_quarantine, list_quarantine, resubmit
 from concord.protect.pseudonyms import PseudonymKeys
 from concord.records.query import (
     RecordFilter,
@@ -33,12 +31,14 @@ from concord.records.query import (
 from concord.vocab.model import Vocabulary
 from concord.web.deps import db_session, settings, vocabulary
 from concord.web.templating import render
+from concord.web.uploads import save_upload, start_import, stored_upload
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 SessionDep = Annotated[Session, Depends(db_session)]
 SettingsDep = Annotated[Settings, Depends(settings)]
 VocabularyDep = Annotated[Vocabulary, Depends(vocabulary)]
 UPLOAD_PATH = "/upload"
+RESUBMIT_PATH = "/quarantine/resubmit"
 _UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 PAGE_SIZE = 50
@@ -47,15 +47,6 @@ PAGE_SIZE = 50
 def _jobs(request: Request) -> JobRunner:
     runner: JobRunner = request.app.state.jobs
     return runner
-
-
-def _stored_upload(settings: Settings, upload_id: str) -> Path:
-    if not _UPLOAD_ID.match(upload_id):
-        raise InputError("malformed upload id")
-    matches = list(settings.upload_dir.glob(f"{upload_id}-*"))
-    if not matches:
-        raise NotFoundError("this upload is no longer on the server; upload the file again")
-    return matches[0]
 
 
 @router.get(UPLOAD_PATH, response_class=HTMLResponse)
@@ -81,15 +72,8 @@ def upload_preview(
     """Store the upload, then show how its first rows map (nothing is imported yet)."""
     spec_file = mapping_named(settings.mapping_dir, mapping)
     loaded = load_mapping(spec_file.path)
-    upload_id = uuid.uuid4().hex
-    name = _SAFE_NAME.sub("_", Path(file.filename or "upload").name)[:100] or "upload"
-    settings.upload_dir.mkdir(parents=True, exist_ok=True)
-    target = settings.upload_dir / f"{upload_id}-{name}"
-    with target.open("wb") as out:
-        shutil.copyfileobj(file.file, out, length=1 << 20)
-    if target.stat().st_size == 0:
-        target.unlink()
-        raise InputError("the uploaded file is empty")
+    upload_id, target = save_upload(settings, file)
+    name = target.name.split("-", 1)[1]
     preview = preview_file(target, loaded, vocab)
     return render(
         request,
@@ -113,16 +97,8 @@ def upload_import(
     mapping: Annotated[str, Form(max_length=128)],
 ) -> Response:
     """Start the import in the background and go to its progress page."""
-    path = _stored_upload(settings, upload_id)
-    loaded = load_mapping(mapping_named(settings.mapping_dir, mapping).path)
-    engine = request.app.state.engine
-    keys = PseudonymKeys(settings.key_dir)
-    job = _jobs(request).start(
-        path.name.split("-", 1)[1],
-        lambda progress: ingest_file(
-            engine, path, loaded, vocab, keys=keys, imported_by="web", progress=progress
-        ),
-    )
+    path = stored_upload(settings, upload_id)
+    job = start_import(request, settings, vocab, path, mapping, imported_by="web")
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
 
@@ -156,6 +132,7 @@ def batch_page(request: Request, batch_id: int, session: SessionDep) -> Response
 def quarantine_page(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     batch: int | None = None,
     org: Annotated[str, Query(max_length=128)] = "",
     status: Annotated[str, Query(max_length=16)] = "open",
@@ -182,6 +159,48 @@ def quarantine_page(
             "pages": max(1, -(-rows.total // PAGE_SIZE)),
         },
     )
+
+
+@router.get("/quarantine/export.csv")
+def quarantine_export(
+    session: SessionDep,
+    settings: SettingsDep,
+    batch: int | None = None,
+    org: Annotated[str, Query(max_length=128)] = "",
+) -> FileResponse:
+    """The open rows as a CSV to correct in a spreadsheet and re-submit."""
+    settings.upload_dir.mkdir(parents=True, exist_ok=True)
+    target = settings.upload_dir / f"quarantine-{uuid.uuid4().hex}.csv"
+    export_quarantine(session, target, batch_id=batch, source_org=org or None)
+    label = f"batch-{batch}" if batch is not None else org
+    return FileResponse(
+        target,
+        media_type="text/csv",
+        filename=f"quarantine-{label}.csv",
+        background=BackgroundTask(target.unlink, missing_ok=True),
+    )
+
+
+@router.post(RESUBMIT_PATH, response_class=HTMLResponse)
+def quarantine_resubmit(
+    request: Request,
+    settings: SettingsDep,
+    vocab: VocabularyDep,
+    mapping: Annotated[str, Form(max_length=128)],
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    """Import corrected rows now (correction files are small) and show how they reconciled."""
+    _, path = save_upload(settings, file)
+    loaded = load_mapping(mapping_named(settings.mapping_dir, mapping).path)
+    report = resubmit(
+        request.app.state.engine,
+        path,
+        loaded,
+        vocab,
+        keys=PseudonymKeys(settings.key_dir),
+        imported_by="web",
+    )
+    return render(request, "resubmitted.html", {"report": report, "rows": report.to_dict()["rows"]})
 
 
 @router.get("/records", response_class=HTMLResponse)
