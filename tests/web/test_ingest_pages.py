@@ -148,6 +148,7 @@ def test_import_api_and_correction_in_the_browser_flow(
     batch = app_client.get("/api/batches").json()[-1]["id"]  # the first hotline-es import
     page = app_client.get("/quarantine", params={"batch": batch})
     assert 'id="export-link"' in page.text
+    assert "<option selected>hotline-es</option>" in page.text  # the rows' own mapping
     exported = app_client.get("/quarantine/export.csv", params={"batch": batch})
     assert exported.status_code == 200
     assert exported.text.startswith("quarantine_id,")

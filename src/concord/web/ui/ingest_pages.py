@@ -155,6 +155,7 @@ def quarantine_page(
             "org": org,
             "status": status,
             "statuses": STATUSES,
+            "mappings": available_mappings(settings.mapping_dir),
             "page": page,
             "pages": max(1, -(-rows.total // PAGE_SIZE)),
         },
