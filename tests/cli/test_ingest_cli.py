@@ -38,6 +38,7 @@ def test_ingest_shows_reconciliation_then_lists_and_exports(
     assert quality["rows"]["read"] == 300
     assert quality["fields"]["received_date"]["completeness"] == 1.0
     assert quality["fields"]["source_record_key"]["completeness"] == 1.0
+    assert "offender_age_band" not in quality["fields"]  # not in this source's mapping spec
     code, out, _ = run_cli("quality", str(batches[0]["id"]))
     assert "completeness" in out
     code, out, _ = run_cli("quarantine", "list", "--format", "json")

@@ -223,7 +223,7 @@ class _Run:
         self.mapping = mapping
         self.mapper = BatchMapper(mapping, vocabulary, today=today)
         self.keys = keys
-        self.quality = QualityAccumulator([f.name for f in FIELDS])
+        self.quality = QualityAccumulator([f.name for f in FIELDS if f.name in mapping.spec.fields])
         self.checked_columns = False
         self.identifying_seen: set[str] = set()
         #: 64-bit prefixes of the keys this import stored (a filter; hits are checked in SQL)
