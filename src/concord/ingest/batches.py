@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from concord.db.models import IngestBatch
 from concord.errors import NotFoundError
+from concord.ingest.reconciliation import reconciliation
 
 
 def batch_summary(batch: IngestBatch) -> dict[str, Any]:
@@ -26,13 +27,7 @@ def batch_summary(batch: IngestBatch) -> dict[str, Any]:
         "finished_at": batch.finished_at.isoformat() if batch.finished_at else None,
         "status": batch.status,
         "message": batch.message,
-        "rows": {
-            "read": batch.rows_read,
-            "stored": batch.rows_stored,
-            "updated": batch.rows_updated,
-            "quarantined": batch.rows_quarantined,
-            "duplicates": batch.rows_duplicate,
-        },
+        "rows": reconciliation(batch),
         "dropped_identifying_columns": list(batch.dropped_columns),
     }
 

@@ -26,6 +26,7 @@ from concord.ingest import store
 from concord.ingest.mapping import LoadedMapping
 from concord.ingest.quality import QualityAccumulator
 from concord.ingest.readers.base import DEFAULT_BATCH_ROWS, open_batches
+from concord.ingest.reconciliation import reconciliation
 from concord.ingest.transform import (
     REASONS,
     ROW,
@@ -69,13 +70,7 @@ class IngestReport:
             "source": self.source_org,
             "file": self.file_name,
             "already_imported": self.already_imported,
-            "rows": {
-                "read": self.rows_read,
-                "stored": self.rows_stored,
-                "updated": self.rows_updated,
-                "quarantined": self.rows_quarantined,
-                "duplicates": self.rows_duplicate,
-            },
+            "rows": reconciliation(self),
             "reconciles": self.reconciles,
             "dropped_identifying_columns": self.dropped_columns,
             "quality": self.quality,

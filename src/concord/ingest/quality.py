@@ -12,6 +12,7 @@ from typing import Any
 
 import polars as pl
 
+from concord.ingest.reconciliation import reconciliation
 from concord.ingest.transform import REASONS, BatchResult
 from concord.records.fields import FIELDS
 
@@ -93,13 +94,7 @@ class QualityAccumulator:
                 "invalid_rows": self.invalid[name],
             }
         return {
-            "rows": {
-                "read": self.rows_read,
-                "stored": self.rows_stored,
-                "updated": self.rows_updated,
-                "quarantined": self.rows_quarantined,
-                "duplicates": self.rows_duplicate,
-            },
+            "rows": reconciliation(self),
             "fields": per_field,
             "unmapped": _top(self.unmapped),
             "unknown": _top(self.unknown),
