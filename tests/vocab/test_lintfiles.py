@@ -244,3 +244,24 @@ class TestTables:
         assert [f.finding.note for f in result.findings] == [
             "the replacement would split the CSV cell"
         ]
+
+
+def test_markers_silence_deliberate_quotations(tmp_path: Path) -> None:
+    from concord.vocab.linter import Linter
+    from concord.vocab.lintfiles import lint_file
+    from concord.vocab.loader import shipped_vocabulary
+
+    linter = Linter(shipped_vocabulary())
+    doc = tmp_path / "glossary.md"
+    doc.write_text(
+        "The 1999 Child Pornography Act  <!-- concord: ignore -->\n"
+        "<!-- concord: ignore-next-line -->\n"
+        "Avoid 'child porn'.\n"
+        "But this child pornography is flagged.\n",
+        encoding="utf-8",
+    )
+    report = lint_file(doc, linter, max_bytes=10_000)
+    assert [f.finding.line for f in report.findings] == [4]
+    whole = tmp_path / "terms.md"
+    whole.write_text("<!-- Concord: ignore-file -->\nchild pornography\n", encoding="utf-8")
+    assert lint_file(whole, linter, max_bytes=10_000).findings == []

@@ -207,10 +207,38 @@ def lint_file(path: Path, linter: Linter, *, fix: bool = False, max_bytes: int) 
 
 def _lint(path: Path, text: str, linter: Linter, kind: str) -> list[FileFinding]:
     if kind in (".csv", ".tsv"):
-        return _lint_table(path, text, linter, delimiter_for(text, kind))
-    if kind in (".json", ".jsonl"):
-        return [FileFinding(path, f) for f in lint_json(text, linter)]
-    return [FileFinding(path, f) for f in linter.lint_text(text)]
+        found = _lint_table(path, text, linter, delimiter_for(text, kind))
+    elif kind in (".json", ".jsonl"):
+        found = [FileFinding(path, f) for f in lint_json(text, linter)]
+    else:
+        found = [FileFinding(path, f) for f in linter.lint_text(text)]
+    return _not_suppressed(found, text)
+
+
+#: Markers for text that must quote a term (a legal title, a glossary, these docs), like noqa.
+IGNORE_LINE = "concord: ignore"
+IGNORE_NEXT_LINE = "concord: ignore-next-line"
+IGNORE_FILE = "concord: ignore-file"
+
+
+def _not_suppressed(findings: list[FileFinding], text: str) -> list[FileFinding]:
+    """Drop findings on lines marked ``concord: ignore`` (or after ``ignore-next-line``);
+    a file containing ``concord: ignore-file`` has none."""
+    if not findings:
+        return findings
+    folded = text.casefold()
+    if IGNORE_FILE in folded:
+        return []
+    if IGNORE_LINE not in folded:
+        return findings
+    lines = folded.split("\n")
+    silenced = set()
+    for number, line in enumerate(lines, start=1):
+        if IGNORE_NEXT_LINE in line:
+            silenced.add(number + 1)
+        elif IGNORE_LINE in line:
+            silenced.add(number)
+    return [f for f in findings if f.finding.line not in silenced]
 
 
 def _lint_table(path: Path, text: str, linter: Linter, delimiter: str) -> list[FileFinding]:
