@@ -23,6 +23,7 @@ from concord.db import session_scope
 from concord.db.models import IngestBatch
 from concord.errors import ConcordError, UnreadableFileError
 from concord.ingest import store
+from concord.ingest.keyfilter import KeyFilter
 from concord.ingest.mapping import LoadedMapping
 from concord.ingest.quality import QualityAccumulator
 from concord.ingest.readers.base import DEFAULT_BATCH_ROWS, open_batches
@@ -222,7 +223,7 @@ class _Run:
         self.checked_columns = False
         self.identifying_seen: set[str] = set()
         #: 64-bit prefixes of the keys this import stored (a filter; hits are checked in SQL)
-        self.seen: set[int] = set()
+        self.seen = KeyFilter()
         self.org_had_records = store.has_records(session, mapping.spec.source)
 
     def add(self, frame: pl.DataFrame, *, source: str) -> None:
@@ -294,12 +295,12 @@ class _Run:
         not query the database once per batch row).
         """
         keys = records["source_key"]
-        prefixes = keys.str.slice(0, 16).str.to_integer(base=16, dtype=pl.UInt64)
+        prefixes = keys.str.slice(0, 16).str.to_integer(base=16, dtype=pl.UInt64).to_numpy()
         if self.org_had_records:
             candidates = keys
         else:
-            candidates = keys.filter(prefixes.is_in(pl.Series(list(self.seen), dtype=pl.UInt64)))
-        self.seen.update(prefixes.to_list())
+            candidates = keys.filter(pl.Series(self.seen.contains(prefixes)))
+        self.seen.add(prefixes)
         no_updates = records.clear().with_columns(pl.lit(0, dtype=pl.Int64).alias("id"))
         if candidates.is_empty():
             return records, no_updates, 0, records.clear()
