@@ -37,13 +37,13 @@ from concord.ingest.transform import (
     check_columns,
 )
 from concord.protect.pseudonyms import PseudonymKeys
-from concord.records.fields import FIELDS
+from concord.records.fields import FIELDS, LIST_FIELDS, SCALAR_FIELDS
 from concord.vocab.model import Vocabulary
 
 #: Called after each batch with (rows read so far, bytes of the file) for progress bars.
 Progress = Callable[[int], None]
 KEY = "source_record_key"
-COMPARED = [*store.SCALAR_FIELDS, *store.LIST_FIELDS]
+COMPARED = [*SCALAR_FIELDS, *LIST_FIELDS]
 
 
 @dataclass(frozen=True)
@@ -333,7 +333,7 @@ def _present(frame: pl.DataFrame) -> list[str]:
 
 def _same(name: str) -> pl.Expr:
     new, old = pl.col(name), pl.col(f"{name}__old")
-    if name in store.LIST_FIELDS:
+    if name in LIST_FIELDS:
         new, old = new.list.sort(), old.list.sort()
     return new.eq_missing(old)
 

@@ -17,10 +17,9 @@ from sqlalchemy.orm import Session
 from concord.db.bulk import bulk_insert, reserve_ids
 from concord.db.models import IngestBatch, QuarantinedRow, Record, RecordConcept
 from concord.ingest.transform import REASONS, ROW, VALUES
-from concord.records.fields import FIELDS, FieldKind
+from concord.records.fields import LIST_FIELDS, SCALAR_FIELDS
+from concord.records.query import attach_codes
 
-SCALAR_FIELDS = [f.name for f in FIELDS if f.kind not in (FieldKind.KEY, FieldKind.CONCEPTS)]
-LIST_FIELDS = [f.name for f in FIELDS if f.kind is FieldKind.CONCEPTS]
 #: Keys looked up per query when checking against earlier imports (bounded IN lists).
 LOOKUP_CHUNK = 5000
 
@@ -53,7 +52,6 @@ def has_records(session: Session, source_org: str) -> bool:
 def existing_records(session: Session, source_org: str, keys: list[str]) -> pl.DataFrame:
     """Stored records of ``source_org`` with these pseudonymised keys, in comparable form."""
     rows: list[dict[str, Any]] = []
-    concepts: dict[int, dict[str, list[str]]] = {}
     columns = [Record.id, Record.batch_id, Record.source_key] + [
         getattr(Record, name) for name in SCALAR_FIELDS
     ]
@@ -63,18 +61,7 @@ def existing_records(session: Session, source_org: str, keys: list[str]) -> pl.D
             select(*columns).where(Record.source_org == source_org, Record.source_key.in_(chunk))
         ).mappings()
         rows.extend(dict(row) for row in found)
-    ids = [row["id"] for row in rows]
-    for start in range(0, len(ids), LOOKUP_CHUNK):
-        chunk_ids = ids[start : start + LOOKUP_CHUNK]
-        for record_id, name, concept_id in session.execute(
-            select(RecordConcept.record_id, RecordConcept.field, RecordConcept.concept_id)
-            .where(RecordConcept.record_id.in_(chunk_ids))
-            .order_by(RecordConcept.record_id, RecordConcept.field, RecordConcept.concept_id)
-        ):
-            concepts.setdefault(record_id, {}).setdefault(name, []).append(concept_id)
-    for row in rows:
-        for name in LIST_FIELDS:
-            row[name] = concepts.get(row["id"], {}).get(name, [])
+    attach_codes(session, rows)
     schema = {"id": pl.Int64, "batch_id": pl.Int64, "source_key": pl.String}
     return (
         pl.DataFrame(rows, schema_overrides=schema, infer_schema_length=None)

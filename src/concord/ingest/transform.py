@@ -118,15 +118,15 @@ class BatchMapper:
 
     def map(self, frame: pl.DataFrame) -> BatchResult:
         result = BatchResult(records=pl.DataFrame(), quarantined=pl.DataFrame())
-        values: list[pl.Expr] = [pl.col(ROW)]
+        named: dict[str, pl.Expr] = {}
         reasons: list[Reason] = []
         for name, spec in self.mapping.spec.fields.items():
             record_field = field_named(name)
             raw = self._raw(spec)
-            value, why = self._field(record_field, spec, raw, frame, result)
-            values.append(value.alias(name))
+            named[name], why = self._field(record_field, spec, raw, frame, result)
             reasons.extend(why)
-        reasons.extend(self._cross_field_reasons())
+        reasons.extend(_cross_field_reasons(named))
+        values = [pl.col(ROW), *(value.alias(name) for name, value in named.items())]
         result.raw = frame
         result.kept_columns = [
             c for c in frame.columns if c not in self.mapping.spec.identifying and c != ROW
@@ -346,18 +346,13 @@ class BatchMapper:
                 messages[value] = f"{name}: {resolution.message}"
         return mapped, messages
 
-    def _cross_field_reasons(self) -> list[Reason]:
-        fields = self.mapping.spec.fields
-        if "occurred_date" not in fields or "received_date" not in fields:
-            return []
-        occurred = self._date_value(fields["occurred_date"])
-        received = self._date_value(fields["received_date"])
-        return [Reason(occurred > received, pl.lit("occurred_date: is after received_date"))]
 
-    def _date_value(self, spec: FieldMapping) -> pl.Expr:
-        return self._raw(spec).str.strptime(
-            pl.Date, spec.date_format or "%Y-%m-%d", strict=False, exact=True
-        )
+def _cross_field_reasons(named: dict[str, pl.Expr]) -> list[Reason]:
+    """Rules that look at several harmonised values of a row at once."""
+    if "occurred_date" not in named or "received_date" not in named:
+        return []
+    late = named["occurred_date"] > named["received_date"]
+    return [Reason(late, pl.lit("occurred_date: is after received_date"))]
 
 
 def _when(condition: pl.Expr, name: str, raw: pl.Expr, problem: str) -> Reason:

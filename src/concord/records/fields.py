@@ -75,6 +75,13 @@ FIELDS: tuple[RecordField, ...] = (
     RecordField("case_status", FieldKind.ENUM, "state of the case", values=CASE_STATUSES),
 )
 
+#: Fields stored as columns of ``record`` (the key is stored as its pseudonym, ``source_key``).
+SCALAR_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in FIELDS if f.kind not in (FieldKind.KEY, FieldKind.CONCEPTS)
+)
+#: Multi-valued coded fields, stored as rows of ``record_concept``.
+LIST_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind is FieldKind.CONCEPTS)
+
 _BY_NAME = {f.name: f for f in FIELDS}
 
 

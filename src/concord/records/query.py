@@ -15,10 +15,10 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from concord.db.models import Record, RecordConcept
-from concord.records.fields import FIELDS, FieldKind
+from concord.records.fields import LIST_FIELDS, SCALAR_FIELDS
 
-SCALARS = [f.name for f in FIELDS if f.kind not in (FieldKind.KEY, FieldKind.CONCEPTS)]
-LISTS = [f.name for f in FIELDS if f.kind is FieldKind.CONCEPTS]
+#: Ids per IN-list when fetching codes (keeps every query's parameter count bounded).
+ID_CHUNK = 5000
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def search_records(
     """One page of records (newest received first) as plain dicts, and the total."""
     total = session.scalar(where.apply(select(func.count()).select_from(Record))) or 0
     columns = [Record.id, Record.source_org, Record.batch_id] + [
-        getattr(Record, name) for name in SCALARS
+        getattr(Record, name) for name in SCALAR_FIELDS
     ]
     rows = [
         dict(row)
@@ -72,19 +72,25 @@ def search_records(
             .offset(offset)
         ).mappings()
     ]
+    attach_codes(session, rows)
+    return RecordPage(total, rows)
+
+
+def attach_codes(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Add each multi-valued field (sorted concept ids, ``[]`` when none) to record rows that
+    carry their ``id``."""
     ids = [row["id"] for row in rows]
     codes: dict[int, dict[str, list[str]]] = {}
-    if ids:
+    for start in range(0, len(ids), ID_CHUNK):
         for record_id, name, concept_id in session.execute(
             select(RecordConcept.record_id, RecordConcept.field, RecordConcept.concept_id)
-            .where(RecordConcept.record_id.in_(ids))
+            .where(RecordConcept.record_id.in_(ids[start : start + ID_CHUNK]))
             .order_by(RecordConcept.concept_id)
         ):
             codes.setdefault(record_id, {}).setdefault(name, []).append(concept_id)
     for row in rows:
-        for name in LISTS:
+        for name in LIST_FIELDS:
             row[name] = codes.get(row["id"], {}).get(name, [])
-    return RecordPage(total, rows)
 
 
 def record_organisations(session: Session) -> list[str]:
