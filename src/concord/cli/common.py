@@ -6,6 +6,7 @@ becomes the same one-line message and exit status everywhere.
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +16,7 @@ from sqlalchemy import Engine
 
 from concord.config import get_settings
 from concord.db import create_db_engine, upgrade_database
+from concord.protect.audit import AuditTrail
 from concord.vocab.loader import load_vocabulary, shipped_vocabulary
 from concord.vocab.model import Vocabulary
 
@@ -43,3 +45,21 @@ def migrated_engine() -> Engine:
     engine = create_db_engine(get_settings().database_url)
     upgrade_database(engine)
     return engine
+
+
+def cli_actor() -> str:
+    """Who the audit trail names for a command run from a shell: the operating-system user.
+
+    Why not a Concord user: the CLI is for operators with access to the machine and its key
+    directory; what they do is still recorded, under their system account.
+    """
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        name = "unknown"
+    return f"cli:{name}"
+
+
+def audit_trail() -> AuditTrail:
+    """The node's audit trail, keyed from the configured key directory."""
+    return AuditTrail.from_key_dir(get_settings().key_dir)

@@ -39,9 +39,27 @@ def _root(
 
 def _register() -> None:
     """Attach every command group. Imported here so ``concord --help`` lists them all."""
-    from concord.cli import crosswalk, db, demo, ingest, lint, synth, vocab
+    from concord.cli import (
+        admin,
+        audit,
+        consent,
+        crosswalk,
+        db,
+        demo,
+        ingest,
+        keys,
+        lint,
+        retention,
+        synth,
+        vocab,
+    )
 
+    app.add_typer(admin.app, name="admin")
+    app.add_typer(audit.app, name="audit")
+    app.add_typer(consent.app, name="consent")
     app.add_typer(crosswalk.app, name="crosswalk")
+    app.add_typer(keys.app, name="keys")
+    app.add_typer(retention.app, name="retention")
     app.add_typer(db.app, name="db")
     app.add_typer(vocab.app, name="vocab")
     app.command("demo")(demo.demo)

@@ -12,15 +12,12 @@ Keys are never stored in the database: each organisation's 32-byte key is a file
 from __future__ import annotations
 
 import hmac
-import os
 import re
-import secrets
 from collections.abc import Iterable
 from pathlib import Path
 
 from concord.errors import ConfigurationError
-
-KEY_BYTES = 32
+from concord.protect.keyfiles import load_or_create_secret
 _ORG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
@@ -39,31 +36,29 @@ class PseudonymKeys:
         return self._cache[organisation]
 
     def _load_or_create(self, organisation: str) -> bytes:
-        path = self.key_dir / f"pseudonym-{organisation}.key"
-        try:
-            if path.exists():
-                key = bytes.fromhex(path.read_text().strip())
-                if len(key) != KEY_BYTES:
-                    raise ConfigurationError(f"{path}: expected a {KEY_BYTES}-byte hex key")
-                return key
-            self.key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            key = secrets.token_bytes(KEY_BYTES)
-            # O_EXCL: two processes creating the key at once must not end with two keys.
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(key.hex() + "\n")
-            return key
-        except FileExistsError:
-            return self._load_or_create(organisation)
-        except ValueError as exc:
-            raise ConfigurationError(f"{path}: the key file is not hexadecimal") from exc
-        except OSError as exc:
-            raise ConfigurationError(
-                f"cannot read or create the pseudonymisation key in {self.key_dir} "
-                f"(CONCORD_KEY_DIR): {exc.strerror}"
-            ) from exc
+        return load_or_create_secret(self.key_dir / f"pseudonym-{organisation}.key")
 
     def pseudonymise(self, organisation: str, values: Iterable[str]) -> list[str]:
         """HMAC-SHA256 hex pseudonyms of ``values`` under ``organisation``'s key."""
         key = self.key_for(organisation)
         return [hmac.digest(key, v.encode(), "sha256").hex() for v in values]
+
+    def subject_key(self, organisation: str, subject_id: str) -> str:
+        """The pseudonym of a child's id inside ``organisation``.
+
+        Domain-separated from record keys (a child id that happens to equal a report id must
+        not get the same pseudonym), stable across imports, consent and referrals.
+        """
+        key = self.key_for(organisation)
+        return hmac.digest(key, SUBJECT_DOMAIN + subject_id.strip().encode(), "sha256").hex()
+
+    def subject_keys(self, organisation: str, subject_ids: Iterable[str]) -> list[str]:
+        key = self.key_for(organisation)
+        return [
+            hmac.digest(key, SUBJECT_DOMAIN + s.strip().encode(), "sha256").hex()
+            for s in subject_ids
+        ]
+
+
+#: Prefix separating subject pseudonyms from record-key pseudonyms under the same key.
+SUBJECT_DOMAIN = b"concord-subject\x1f"

@@ -1,6 +1,25 @@
 """ORM models, one module per area; importing this package registers every table on ``Base``."""
 
+from concord.db.models.audit import AuditEntry
 from concord.db.models.base import Base
+from concord.db.models.identity import (
+    ApiToken,
+    Membership,
+    Organisation,
+    OrganisationPurpose,
+    Purpose,
+    TrainingRecord,
+    User,
+    UserSession,
+)
+from concord.db.models.protection import (
+    CapacityAssessment,
+    ConsentRecord,
+    HarmException,
+    ProtectedValue,
+    RetentionRule,
+    SubjectDisclosure,
+)
 from concord.db.models.records import IngestBatch, QuarantinedRow, Record, RecordConcept
 from concord.db.models.vocab import (
     VocabConcept,
@@ -12,6 +31,21 @@ from concord.db.models.vocab import (
 )
 
 __all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "CapacityAssessment",
+    "ConsentRecord",
+    "HarmException",
+    "Membership",
+    "Organisation",
+    "OrganisationPurpose",
+    "ProtectedValue",
+    "Purpose",
+    "RetentionRule",
+    "SubjectDisclosure",
+    "TrainingRecord",
+    "User",
+    "UserSession",
     "Base",
     "IngestBatch",
     "QuarantinedRow",

@@ -68,6 +68,7 @@ class Record(Base):
         UniqueConstraint("source_org", "source_key", name="uq_record_source_org_key"),
         Index("ix_record_org_received", "source_org", "received_date"),
         Index("ix_record_country_received", "country", "received_date"),
+        Index("ix_record_org_subject", "source_org", "subject_key"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -75,6 +76,9 @@ class Record(Base):
     source_org: Mapped[str] = mapped_column(String(64))
     #: HMAC-SHA256 pseudonym of the partner's record key (never the key itself).
     source_key: Mapped[str] = mapped_column(String(64))
+    #: HMAC-SHA256 pseudonym of the partner's id of the child, when the file has one: the same
+    #: child is recognised across reports inside one organisation, never across organisations.
+    subject_key: Mapped[str | None] = mapped_column(String(64))
     received_date: Mapped[date] = mapped_column(Date, index=True)
     occurred_date: Mapped[date | None] = mapped_column(Date)
     country: Mapped[str | None] = mapped_column(String(64))
