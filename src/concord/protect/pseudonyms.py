@@ -18,6 +18,7 @@ from pathlib import Path
 
 from concord.errors import ConfigurationError
 from concord.protect.keyfiles import load_or_create_secret
+
 _ORG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 

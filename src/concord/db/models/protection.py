@@ -80,9 +80,7 @@ class ConsentRecord(Base):
     #: case_management, referral, research, sharing:org:<slug>, sharing:agreement:<id>
     scopes: Mapped[list[Any]] = mapped_column(JSON, default=list)
     evidence_ref: Mapped[str | None] = mapped_column(String(256))
-    capacity_assessment_id: Mapped[int | None] = mapped_column(
-        ForeignKey("capacity_assessment.id")
-    )
+    capacity_assessment_id: Mapped[int | None] = mapped_column(ForeignKey("capacity_assessment.id"))
     given_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     recorded_by: Mapped[str] = mapped_column(String(128))
