@@ -15,7 +15,11 @@ that turns a ``ConcordError`` into an exit code, an RFC 9457 problem document or
     │   ├── UnreadableFileError  binary, undecodable, too large or missing file
     │   ├── MalformedFileError   YAML/JSON/CSV that does not parse
     │   └── CrosswalkError       a crosswalk file whose structure is wrong
-    └── VocabularyError          the shipped or a supplied vocabulary breaks an integrity rule
+    ├── VocabularyError          the shipped or a supplied vocabulary breaks an integrity rule
+    ├── DecryptionError          a protected value that was altered, moved, or whose key is gone
+    └── AccessError              the protection layer refused a request
+        ├── AuthenticationError  not logged in, wrong password, locked account, bad token (401)
+        └── PermissionDenied     logged in, but the policy says no; ``reasons`` say why (403)
 """
 
 from __future__ import annotations
@@ -76,3 +80,31 @@ class CrosswalkError(InputError):
 class VocabularyError(ConcordError):
     title = "Vocabulary integrity error"
     status_code = 422
+
+
+class DecryptionError(ConcordError):
+    """An encrypted (protected) value could not be read back.
+
+    Why its own class: it means the stored data no longer matches its key or its place (altered,
+    copied to another record or field, or its key version retired), which a data steward must
+    investigate; it is never the user's input that is wrong.
+    """
+
+    title = "Protected value cannot be decrypted"
+
+
+class AccessError(ConcordError):
+    title = "Access refused"
+    status_code = 403
+
+
+class AuthenticationError(AccessError):
+    title = "Authentication required"
+    status_code = 401
+
+
+class PermissionDenied(AccessError):
+    """The access policy refused; ``details`` list every reason (missing training, purpose)."""
+
+    title = "Permission denied"
+    status_code = 403
