@@ -11,6 +11,8 @@ from concord.config import Settings
 from concord.synth import generate_partners
 from concord.web.app import create_app
 from tests.conftest import fresh_engine
+from tests.protect.factories import PASSWORD
+from tests.web.logins import create_user
 from tests.web.browser import CHROMIUM, CHROMIUM_ARGS, live_server
 
 pytestmark = [
@@ -32,11 +34,18 @@ def test_upload_preview_and_import(tmp_path: Path) -> None:
         key_dir=tmp_path / "keys",
     )
     app = create_app(settings, engine=engine)
+    steward = create_user(engine, {"helpline-fr": ["data_steward"]})
     with live_server(app) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
-            page.goto(f"{base}/upload")
+            page.goto(f"{base}/upload")  # not logged in: the login page, then back here
+            page.fill("input[name=username]", steward)
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.check("input[value=data_quality]")
+            page.click("text=Use this purpose")
+            expect(page.locator(".who")).to_contain_text("data_quality")
             page.select_option("#mapping", "helpline-fr")
             page.set_input_files("#file", str(data / "helpline-fr.csv"))
             page.click("button[type=submit]")

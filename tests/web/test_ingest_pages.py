@@ -14,6 +14,7 @@ from concord.config import Settings
 from concord.synth import generate_partners
 from concord.web.app import create_app
 from tests.conftest import BACKENDS, fresh_engine
+from tests.web.logins import sign_in
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +47,7 @@ def app_client(
         max_import_bytes=50 * 1024 * 1024,
     )
     with TestClient(create_app(settings, engine=db)) as client:
+        sign_in(client, db, {"hotline-es": ["data_steward"], "ngo-ke": ["data_steward"]})
         yield client
 
 

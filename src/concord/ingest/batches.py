@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from typing import Any
 
 from sqlalchemy import select
@@ -32,10 +34,18 @@ def batch_summary(batch: IngestBatch) -> dict[str, Any]:
     }
 
 
-def list_batches(session: Session, *, source_org: str | None = None) -> list[IngestBatch]:
+def list_batches(
+    session: Session,
+    *,
+    source_org: str | None = None,
+    organisations: Sequence[str] | None = None,
+) -> list[IngestBatch]:
+    """Batches, newest first; ``organisations`` limits them to what the caller may see."""
     stmt = select(IngestBatch).order_by(IngestBatch.id.desc())
     if source_org:
         stmt = stmt.where(IngestBatch.source_org == source_org)
+    if organisations is not None:
+        stmt = stmt.where(IngestBatch.source_org.in_(organisations))
     return list(session.scalars(stmt))
 
 

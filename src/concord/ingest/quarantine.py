@@ -50,7 +50,9 @@ def list_quarantine(
     status: str | None = "open",
     limit: int = 100,
     offset: int = 0,
+    organisations: Sequence[str] | None = None,
 ) -> QuarantinePage:
+    """A page of quarantined rows; ``organisations`` limits them to what the caller may see."""
     if status is not None and status not in STATUSES:
         raise InputError(f"unknown quarantine status {status!r}; one of {', '.join(STATUSES)}")
     stmt = select(QuarantinedRow)
@@ -58,6 +60,8 @@ def list_quarantine(
         stmt = stmt.where(QuarantinedRow.batch_id == batch_id)
     if source_org is not None:
         stmt = stmt.where(QuarantinedRow.source_org == source_org)
+    if organisations is not None:
+        stmt = stmt.where(QuarantinedRow.source_org.in_(organisations))
     if status is not None:
         stmt = stmt.where(QuarantinedRow.status == status)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
@@ -88,12 +92,18 @@ def export_quarantine(
     *,
     batch_id: int | None = None,
     source_org: str | None = None,
+    organisations: Sequence[str] | None = None,
 ) -> int:
     """Write open quarantined rows to a UTF-8 CSV for correction; returns how many."""
     if batch_id is None and source_org is None:
         raise InputError("say which rows to export: a batch id or an organisation")
     rows = list_quarantine(
-        session, batch_id=batch_id, source_org=source_org, status="open", limit=10_000_000
+        session,
+        batch_id=batch_id,
+        source_org=source_org,
+        status="open",
+        limit=10_000_000,
+        organisations=organisations,
     ).rows
     orgs = {row.source_org for row in rows}
     if len(orgs) > 1:

@@ -29,8 +29,12 @@ class RecordFilter:
     received_from: date | None = None
     received_to: date | None = None
     batch_id: int | None = None
+    #: The organisations the caller may see (None: no restriction, for the CLI operator).
+    allowed_orgs: tuple[str, ...] | None = None
 
     def apply(self, stmt: Select[Any]) -> Select[Any]:
+        if self.allowed_orgs is not None:
+            stmt = stmt.where(Record.source_org.in_(self.allowed_orgs))
         if self.source_org:
             stmt = stmt.where(Record.source_org == self.source_org)
         if self.country:

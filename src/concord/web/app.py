@@ -10,7 +10,7 @@ from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -20,6 +20,7 @@ from concord import __version__
 from concord.config import Settings, get_settings
 from concord.db import create_db_engine
 from concord.ingest.jobs import JobRunner
+from concord.protect.audit import AuditTrail
 from concord.vocab.loader import shipped_vocabulary
 from concord.vocab.model import Vocabulary
 from concord.web.api import crosswalks as crosswalks_api
@@ -27,10 +28,11 @@ from concord.web.api import imports as imports_api
 from concord.web.api import lint as lint_api
 from concord.web.api import records as records_api
 from concord.web.api import vocab as vocab_api
+from concord.web.auth import csrf_protect
 from concord.web.limits import BodySizeLimitMiddleware
 from concord.web.problems import install_error_handlers
 from concord.web.templating import render
-from concord.web.ui import ingest_pages, lint_pages, vocab_pages
+from concord.web.ui import auth_pages, ingest_pages, lint_pages, vocab_pages
 
 UI_DIR = Path(str(files("concord.web") / "ui"))
 
@@ -64,6 +66,7 @@ def create_app(
         docs_url="/api/docs",
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        dependencies=[Depends(csrf_protect)],
     )
     app.state.settings = settings
     app.state.engine = engine or create_db_engine(settings.database_url)
@@ -72,6 +75,7 @@ def create_app(
     app.state.templates = Jinja2Templates(directory=str(UI_DIR / "templates"))
     app.state.templates.env.filters["label"] = _labeller(app.state.vocabulary)
     app.state.jobs = JobRunner()
+    app.state.audit = AuditTrail.from_key_dir(settings.key_dir)
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_upload_bytes,
@@ -90,6 +94,7 @@ def create_app(
     app.include_router(records_api.router, prefix="/api")
     app.include_router(imports_api.router, prefix="/api")
     app.include_router(ingest_pages.router)
+    app.include_router(auth_pages.router)
     app.include_router(vocab_pages.router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

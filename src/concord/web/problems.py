@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from concord.errors import ConcordError
+from concord.errors import AuthenticationError, ConcordError
 from concord.web.templating import render
 
 PROBLEM_BASE = "https://w3id.org/concord/problems/"
@@ -44,12 +45,15 @@ def problem(
     return body
 
 
-def error_response(request: Request, body: dict[str, Any]) -> Response:
-    """Problem JSON for the API (and clients asking for JSON), a small HTML page otherwise."""
-    wants_html = not request.url.path.startswith("/api") and "text/html" in request.headers.get(
+def wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api") and "text/html" in request.headers.get(
         "accept", ""
     )
-    if wants_html:
+
+
+def error_response(request: Request, body: dict[str, Any]) -> Response:
+    """Problem JSON for the API (and clients asking for JSON), a small HTML page otherwise."""
+    if wants_html(request):
         return render(request, "error.html", {"problem": body}, status_code=body["status"])
     return JSONResponse(body, status_code=body["status"], media_type=PROBLEM_MEDIA_TYPE)
 
@@ -64,6 +68,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def concord_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ConcordError)
+        if isinstance(exc, AuthenticationError) and wants_html(request):
+            # a browser without a session goes to the login page and comes back afterwards
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
         body = problem(
             exc.status_code,
             exc.message,

@@ -1,4 +1,8 @@
-"""Rendering pages: the app's Jinja2 environment, reached through the request."""
+"""Rendering pages: the app's Jinja2 environment, reached through the request.
+
+Every page gets ``principal`` (who is logged in, their purpose and training, or None) and
+``csrf_token`` (for forms and htmx requests), whether or not its route needed a login.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,27 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+
+from concord.errors import ConcordError
+
+
+def _page_identity(request: Request) -> dict[str, Any]:
+    if not hasattr(request.state, "principal"):
+        from concord.web.auth import load_request_principal
+
+        with Session(bind=request.app.state.engine) as session:
+            try:
+                load_request_principal(request, session)
+                session.commit()
+            except ConcordError:
+                request.state.principal = None
+                request.state.user_session = None
+    row = getattr(request.state, "user_session", None)
+    return {
+        "principal": request.state.principal,
+        "csrf_token": row.csrf_token if row is not None else "",
+    }
 
 
 def render(
@@ -14,4 +39,5 @@ def render(
 ) -> Response:
     """Render template ``name`` with ``context`` using the app's templates."""
     templates: Jinja2Templates = request.app.state.templates
-    return templates.TemplateResponse(request, name, context, status_code=status_code)
+    full = _page_identity(request) | context
+    return templates.TemplateResponse(request, name, full, status_code=status_code)

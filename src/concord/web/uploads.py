@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 import shutil
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 from fastapi import Request, UploadFile
 
 from concord.config import Settings
-from concord.errors import InputError, NotFoundError
-from concord.ingest.catalog import mapping_named
+from concord.errors import ConcordError, InputError, NotFoundError
+from concord.ingest.catalog import MappingFile, available_mappings, mapping_named
 from concord.ingest.jobs import Job, JobRunner
 from concord.ingest.mapping import load_mapping
 from concord.ingest.pipeline import ingest_file
@@ -59,7 +60,7 @@ def start_import(
     engine = request.app.state.engine
     keys = PseudonymKeys(settings.key_dir)
     runner: JobRunner = request.app.state.jobs
-    return runner.start(
+    job = runner.start(
         path.name.split("-", 1)[1],
         lambda progress: ingest_file(
             engine,
@@ -71,3 +72,28 @@ def start_import(
             progress=progress,
         ),
     )
+    job.extra["organisation"] = loaded.spec.source
+    return job
+
+
+def mapping_source(settings: Settings, mapping: str) -> str:
+    """The organisation whose data a named mapping imports (checked before any upload is kept)."""
+    return load_mapping(mapping_named(settings.mapping_dir, mapping).path).spec.source
+
+
+def mappings_for(settings: Settings, organisations: Sequence[str]) -> list[MappingFile]:
+    """The mapping specs that import into one of ``organisations`` (what the user may import).
+
+    A spec that does not load is listed too: choosing it shows the user its problems.
+    """
+    allowed = set(organisations)
+    chosen = []
+    for spec_file in available_mappings(settings.mapping_dir):
+        try:
+            source = load_mapping(spec_file.path).spec.source
+        except ConcordError:
+            chosen.append(spec_file)
+            continue
+        if source in allowed:
+            chosen.append(spec_file)
+    return chosen
