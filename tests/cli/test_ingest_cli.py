@@ -27,7 +27,7 @@ def test_ingest_shows_reconciliation_then_lists_and_exports(
     code, out, err = run_cli("ingest", str(data), "--mapping", str(mapping))
     assert code == 0, err
     assert "read = stored + quarantined + duplicates" in out and "yes" in out
-    assert "Identifying columns dropped" in out
+    assert "dropped: identifying, and the mapping names no purpose" in out
     code, out, _ = run_cli("ingest", str(data), "--mapping", str(mapping))
     assert "already imported" in out
     code, out, _ = run_cli("batches", "--format", "json")

@@ -12,8 +12,8 @@ from concord.synth import generate_partners
 from concord.web.app import create_app
 from tests.conftest import fresh_engine
 from tests.protect.factories import PASSWORD
-from tests.web.logins import create_user
 from tests.web.browser import CHROMIUM, CHROMIUM_ARGS, live_server
+from tests.web.logins import create_user
 
 pytestmark = [
     pytest.mark.browser,

@@ -20,6 +20,8 @@ from concord.config import get_settings
 from concord.db import session_scope
 from concord.ingest.mapping import load_mapping
 from concord.ingest.pipeline import ingest_file
+from concord.protect.fieldcrypt import FieldCipher
+from concord.protect.keyring import Keyring
 from concord.protect.pseudonyms import PseudonymKeys
 from concord.synth import generate_partners
 from concord.vocab.loader import shipped_vocabulary
@@ -53,6 +55,7 @@ def demo(
     with console.status("generating synthetic partner files (no real data, ever)"):
         manifest = generate_partners(data_dir, rows_per_org=rows, seed=DEMO_SEED)
     keys = PseudonymKeys(settings.key_dir)
+    cipher = FieldCipher(Keyring(settings.key_dir))
     table = Table(title=f"Synthetic partners ingested (files in {data_dir})")
     for column in (
         "organisation",
@@ -75,6 +78,7 @@ def demo(
                 load_mapping(data_dir / org.mapping),
                 vocabulary,
                 keys=keys,
+                cipher=cipher,
                 imported_by="demo",
             )
         table.add_row(

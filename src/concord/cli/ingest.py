@@ -24,6 +24,8 @@ from concord.ingest.quarantine import (
     quarantine_row_dict,
     resubmit,
 )
+from concord.protect.fieldcrypt import FieldCipher
+from concord.protect.keyring import Keyring
 from concord.protect.pseudonyms import PseudonymKeys
 
 MappingOption = Annotated[
@@ -45,6 +47,7 @@ def ingest(
     vocab = vocabulary_from(vocabulary)
     engine = migrated_engine()
     keys = PseudonymKeys(get_settings().key_dir)
+    cipher = FieldCipher(Keyring(get_settings().key_dir))
     reports = []
     for path in files:
         with Progress(
@@ -63,6 +66,7 @@ def ingest(
                 loaded,
                 vocab,
                 keys=keys,
+                cipher=cipher,
                 imported_by=user,
                 batch_rows=batch_rows,
                 progress=lambda rows, t=task: progress.update(t, completed=rows),  # type: ignore[misc]
@@ -96,10 +100,18 @@ def render_report(report: IngestReport) -> None:
     verdict = "[green]yes[/]" if report.reconciles else "[bold red]NO[/]"
     table.add_row("read = stored + quarantined + duplicates", verdict)
     console.print(table)
-    if report.dropped_columns:
+    identifying = report.quality.get("identifying", {})
+    for column, why in identifying.get("dropped", {}).items():
+        console.print(f"Identifying column [bold]{escape(column)}[/] dropped: {escape(why)}")
+    if not identifying and report.dropped_columns:  # batches imported before purposes existed
         console.print(
             "Identifying columns dropped, never stored: "
             + escape(", ".join(report.dropped_columns))
+        )
+    for column, purpose in identifying.get("kept", {}).items():
+        console.print(
+            f"Identifying column [bold]{escape(column)}[/] kept encrypted for the purpose "
+            f"{escape(purpose)}"
         )
     render_quality(report.quality, brief=True)
 

@@ -71,6 +71,12 @@ class MappingSpec(_Strict):
     reader: ReaderOptions
     crosswalk: str | None = None
     identifying: list[str] = Field(default_factory=list)
+    #: Identifying columns to keep, encrypted, each for a purpose the organisation holds
+    #: (``{"Prénom": "case_management"}``); every other identifying column is dropped.
+    keep: dict[str, Slug] = Field(default_factory=dict)
+    #: The column with the partner's own id of the child (identifying): stored only as a keyed
+    #: pseudonym, so the same child is recognised across reports (and consent can be checked).
+    subject: str | None = None
     fields: dict[str, FieldMapping]
 
 
@@ -89,6 +95,11 @@ def validate_spec(spec: MappingSpec, crosswalk: Crosswalk | None, *, source: str
     problems: list[str] = []
     for name, mapping in spec.fields.items():
         problems += [f"fields.{name}: {p}" for p in _field_problems(name, mapping, spec, crosswalk)]
+    for column in spec.keep:
+        if column not in spec.identifying:
+            problems.append(f"keep: {column!r} must also be listed under 'identifying'")
+    if spec.subject is not None and spec.subject not in spec.identifying:
+        problems.append(f"subject: {spec.subject!r} must also be listed under 'identifying'")
     for required in ("source_record_key", "received_date"):
         if required not in spec.fields:
             problems.append(f"fields: the required field {required!r} is not mapped")

@@ -25,6 +25,7 @@ from concord.errors import ConcordError, UnreadableFileError
 from concord.ingest import store
 from concord.ingest.keyfilter import KeyFilter
 from concord.ingest.mapping import LoadedMapping
+from concord.ingest.protected import KeepPlan, plan_kept_columns, store_kept_values
 from concord.ingest.quality import QualityAccumulator
 from concord.ingest.readers.base import DEFAULT_BATCH_ROWS, open_batches
 from concord.ingest.reconciliation import reconciliation
@@ -36,6 +37,7 @@ from concord.ingest.transform import (
     BatchResult,
     check_columns,
 )
+from concord.protect.fieldcrypt import FieldCipher
 from concord.protect.pseudonyms import PseudonymKeys
 from concord.records.fields import FIELDS, LIST_FIELDS, SCALAR_FIELDS
 from concord.vocab.model import Vocabulary
@@ -117,6 +119,7 @@ def ingest_file(
     vocabulary: Vocabulary,
     *,
     keys: PseudonymKeys,
+    cipher: FieldCipher | None = None,
     imported_by: str = "cli",
     batch_rows: int = DEFAULT_BATCH_ROWS,
     progress: Progress | None = None,
@@ -126,6 +129,8 @@ def ingest_file(
     """Import ``path`` with ``mapping``; see the module docstring for the guarantees.
 
     ``frames`` replaces reading ``path`` (quarantine re-submission passes corrected rows).
+    ``cipher`` encrypts the identifying columns the mapping keeps for a purpose; without it
+    every identifying column is dropped.
     """
     spec = mapping.spec
     sha256, size = file_digest(path)
@@ -150,7 +155,7 @@ def ingest_file(
         with session_scope(engine) as session:
             session.add(batch)
             session.flush()
-            run = _Run(session, batch, mapping, vocabulary, keys, today)
+            run = _Run(session, batch, mapping, vocabulary, keys, today, cipher)
             source = (
                 frames
                 if frames is not None
@@ -213,8 +218,12 @@ class _Run:
         vocabulary: Vocabulary,
         keys: PseudonymKeys,
         today: date | None,
+        cipher: FieldCipher | None = None,
     ) -> None:
         self.session = session
+        self.cipher = cipher
+        self.plan = KeepPlan()
+        self.values_kept = 0
         self.batch = batch
         self.mapping = mapping
         self.mapper = BatchMapper(mapping, vocabulary, today=today)
@@ -231,6 +240,7 @@ class _Run:
         if not self.checked_columns:
             check_columns(frame.columns, self.mapping, source=source)
             self.identifying_seen = {c for c in spec.identifying if c in frame.columns}
+            self.plan = plan_kept_columns(self.session, spec, frame.columns, self.cipher)
             self.checked_columns = True
         self.quality.rows_read += frame.height
         result = self.mapper.map(frame)
@@ -242,6 +252,8 @@ class _Run:
                 dtype=pl.String,
             )
         ).drop(KEY)
+        if spec.subject is not None and spec.subject in frame.columns:
+            records = records.join(self._subject_keys(result.raw), on=ROW, how="left")
         records, repeats, conflicts = _split_repeats(records)
         new, updates, again, clashes = self._against_stored(records)
         clashes = clashes.with_columns(
@@ -259,8 +271,21 @@ class _Run:
             how="vertical_relaxed",
         )
         org, batch_id = spec.source, self.batch.id
-        stored = store.insert_records(self.session, new, batch_id=batch_id, source_org=org)
+        ids = store.insert_records(self.session, new, batch_id=batch_id, source_org=org)
+        stored = len(ids)
         updated = store.update_records(self.session, updates, batch_id=batch_id, source_org=org)
+        if self.plan.kept and self.cipher is not None:
+            written = new.select(ROW).with_columns(pl.Series("id", ids, dtype=pl.Int64))
+            for rows in (written, updates.select(ROW, "id")):
+                self.values_kept += store_kept_values(
+                    self.session,
+                    self.cipher,
+                    self.plan,
+                    result.raw,
+                    rows,
+                    organisation=org,
+                    actor=self.batch.imported_by,
+                )
         store.insert_quarantine(self.session, quarantined, batch_id=batch_id, source_org=org)
         self.quality.add_stored(new)
         self.quality.add_stored(updates)
@@ -278,11 +303,28 @@ class _Run:
         batch.rows_updated = quality.rows_updated
         batch.rows_quarantined = quality.rows_quarantined
         batch.rows_duplicate = quality.rows_duplicate
-        batch.dropped_columns = sorted(self.identifying_seen)
-        batch.quality = quality.report()
+        batch.dropped_columns = sorted(self.identifying_seen - set(self.plan.kept))
+        batch.quality = quality.report() | {
+            "identifying": self.plan.report() | {"values_kept": self.values_kept}
+        }
         batch.status = "done"
         batch.finished_at = store.now()
         self.session.flush()
+
+    def _subject_keys(self, raw: pl.DataFrame) -> pl.DataFrame:
+        """ROW → the keyed pseudonym of the partner's child id (null where there is none)."""
+        spec = self.mapping.spec
+        assert spec.subject is not None
+        ids = raw.select(ROW, pl.col(spec.subject).str.strip_chars().alias("subject"))
+        present = ids.filter(pl.col("subject").is_not_null() & (pl.col("subject") != ""))
+        return present.select(
+            ROW,
+            pl.Series(
+                "subject_key",
+                self.keys.subject_keys(spec.source, present["subject"].to_list()),
+                dtype=pl.String,
+            ),
+        )
 
     def _against_stored(
         self, records: pl.DataFrame

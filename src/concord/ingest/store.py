@@ -78,6 +78,7 @@ def _record_frame(frame: pl.DataFrame, batch_id: int, source_org: str) -> pl.Dat
         pl.lit(source_org).alias("source_org"),
         pl.col("source_key"),
         *[pl.col(name) for name in present],
+        *([pl.col("subject_key")] if "subject_key" in frame.columns else []),
     )
 
 
@@ -107,10 +108,13 @@ def _sqlite_ready(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def insert_records(session: Session, frame: pl.DataFrame, *, batch_id: int, source_org: str) -> int:
-    """Insert new harmonised records and their multi-valued codes; returns how many."""
+def insert_records(
+    session: Session, frame: pl.DataFrame, *, batch_id: int, source_org: str
+) -> list[int]:
+    """Insert new harmonised records and their multi-valued codes; returns their ids, in the
+    frame's order."""
     if frame.is_empty():
-        return 0
+        return []
     ids = reserve_ids(session, "record", frame.height)
     table = _record_frame(frame, batch_id, source_org).insert_column(
         0, pl.Series("id", ids, dtype=pl.Int64)
@@ -120,7 +124,7 @@ def insert_records(session: Session, frame: pl.DataFrame, *, batch_id: int, sour
         table = _sqlite_ready(table)
     bulk_insert(session, "record", table)
     bulk_insert(session, "record_concept", codes)
-    return len(ids)
+    return list(ids)
 
 
 def update_records(session: Session, frame: pl.DataFrame, *, batch_id: int, source_org: str) -> int:

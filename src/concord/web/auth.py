@@ -22,7 +22,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from concord.db.models import UserSession
-from concord.errors import AuthenticationError, PermissionDenied
+from concord.errors import AuthenticationError, PermissionDeniedError
 from concord.protect.audit import AuditTrail
 from concord.protect.auth import principal_for_token, session_for
 from concord.protect.identity import load_principal
@@ -106,7 +106,7 @@ async def csrf_protect(request: Request, session: Annotated[Session, Depends(db_
         value = form.get(CSRF_FIELD, "")
         sent = value if isinstance(value, str) else ""
     if not sent or not hmac.compare_digest(sent, row.csrf_token):
-        raise PermissionDenied(
+        raise PermissionDeniedError(
             "this form was not sent from a Concord page of your session (missing or wrong "
             "CSRF token); reload the page and try again"
         )
@@ -121,7 +121,7 @@ class Guard:
     request: Request
 
     def check(self, organisation: str) -> Decision:
-        """The decision for ``organisation``; raises :class:`PermissionDenied` when refused."""
+        """The decision for ``organisation``; raises :class:`PermissionDeniedError` when refused."""
         return self.principal.require(self.permission, organisation)
 
     def organisations(self) -> list[str]:
@@ -173,7 +173,9 @@ def requires(permission: Permission) -> Callable[..., Guard]:
                 for reason in decide(principal, permission, org).reasons:
                     if reason not in reasons:
                         reasons.append(reason)
-            raise PermissionDenied(f"you may not {PERMISSION_TEXT[permission]}", details=reasons)
+            raise PermissionDeniedError(
+                f"you may not {PERMISSION_TEXT[permission]}", details=reasons
+            )
         return guard
 
     dependency.__name__ = f"requires_{permission.name.lower()}"

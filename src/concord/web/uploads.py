@@ -16,6 +16,8 @@ from concord.ingest.catalog import MappingFile, available_mappings, mapping_name
 from concord.ingest.jobs import Job, JobRunner
 from concord.ingest.mapping import load_mapping
 from concord.ingest.pipeline import ingest_file
+from concord.protect.fieldcrypt import FieldCipher
+from concord.protect.keyring import Keyring
 from concord.protect.pseudonyms import PseudonymKeys
 from concord.vocab.model import Vocabulary
 
@@ -59,6 +61,7 @@ def start_import(
     loaded = load_mapping(mapping_named(settings.mapping_dir, mapping).path)
     engine = request.app.state.engine
     keys = PseudonymKeys(settings.key_dir)
+    cipher = FieldCipher(Keyring(settings.key_dir))
     runner: JobRunner = request.app.state.jobs
     job = runner.start(
         path.name.split("-", 1)[1],
@@ -68,6 +71,7 @@ def start_import(
             loaded,
             vocabulary,
             keys=keys,
+            cipher=cipher,
             imported_by=imported_by,
             progress=progress,
         ),

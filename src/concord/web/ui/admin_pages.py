@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from concord.db.models import Membership, Organisation, Purpose, User
-from concord.errors import InputError, NotFoundError, PermissionDenied
+from concord.errors import InputError, NotFoundError, PermissionDeniedError
 from concord.protect import identity, purposes, training
 from concord.protect.roles import Permission, Role
 from concord.protect.training import Course
@@ -37,7 +37,7 @@ def _back(org: str) -> Response:
 
 def _node_admin(guard: Guard) -> None:
     if not guard.principal.node_admin:
-        raise PermissionDenied(
+        raise PermissionDeniedError(
             "only a node administrator can create organisations or change their purposes"
         )
 
