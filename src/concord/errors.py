@@ -19,7 +19,8 @@ that turns a ``ConcordError`` into an exit code, an RFC 9457 problem document or
     ├── DecryptionError          a protected value that was altered, moved, or whose key is gone
     └── AccessError              the protection layer refused a request
         ├── AuthenticationError  not logged in, wrong password, locked account, bad token (401)
-        └── PermissionDenied     logged in, but the policy says no; ``reasons`` say why (403)
+        ├── PermissionDeniedError  logged in, but the policy says no; ``details`` say why (403)
+        └── ConsentDenied        consent (or a harm exception) does not allow this use (403)
 """
 
 from __future__ import annotations
@@ -103,8 +104,16 @@ class AuthenticationError(AccessError):
     status_code = 401
 
 
-class PermissionDenied(AccessError):
+class PermissionDeniedError(AccessError):
     """The access policy refused; ``details`` list every reason (missing training, purpose)."""
 
     title = "Permission denied"
+    status_code = 403
+
+
+class ConsentDenied(AccessError):
+    """Consent, or an in-force harm exception, does not allow this use of a subject's data;
+    ``details`` carry the registry's reason (withdrawn, refused, never given)."""
+
+    title = "Not allowed by consent"
     status_code = 403

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from concord.errors import PermissionDenied
+from concord.errors import PermissionDeniedError
 from concord.protect.policy import decide
 from concord.protect.roles import ROLE_PERMISSIONS, SENSITIVITY, Permission, Role, Sensitivity
 from tests.protect.factories import principal, user
@@ -46,7 +46,7 @@ def test_untrained_user_sees_aggregates_only_and_is_told_why(session: Session) -
     assert not refused.allowed
     assert any("no data protection training" in r for r in refused.reasons)
     assert any("no child safeguarding training" in r for r in refused.reasons)
-    with pytest.raises(PermissionDenied) as info:
+    with pytest.raises(PermissionDeniedError) as info:
         p.require(Permission.RECORD_READ, "org-a")
     assert info.value.status_code == 403 and info.value.details == refused.reasons
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from concord.errors import PermissionDenied
+from concord.errors import PermissionDeniedError
 from concord.protect.roles import ROLE_PERMISSIONS, SENSITIVITY, Permission, Role, Sensitivity
 from concord.protect.training import TrainingStatus
 
@@ -96,7 +96,7 @@ class Principal:
     def require(self, permission: Permission, organisation: str) -> Decision:
         decision = decide(self, permission, organisation)
         if not decision.allowed:
-            raise PermissionDenied(decision.summary, details=decision.reasons)
+            raise PermissionDeniedError(decision.summary, details=decision.reasons)
         return decision
 
 
