@@ -23,6 +23,7 @@ from concord.db.models import Organisation, Purpose
 from concord.errors import InputError
 from concord.protect import auth, identity, purposes, training
 from concord.protect.audit import AuditTrail
+from concord.protect.minimisation import minimisation_report
 
 app = typer.Typer(
     help="Organisations, users, roles, purposes, training and API tokens.", no_args_is_help=True
@@ -317,3 +318,29 @@ def _date(value: str, option: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise InputError(f"{option}: {value!r} is not a date like 2026-03-31") from None
+
+
+@app.command("minimisation")
+def minimisation(
+    org: Annotated[str | None, typer.Option("--org", help="One organisation.")] = None,
+    output: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
+    """Which identifying fields are held, for which purpose, since when, by whom."""
+    with _db() as (session, _audit, _actor):
+        report = minimisation_report(session, [org] if org else None)
+    if output == "json":
+        console.print_json(data=report.to_dict())
+        return
+    table = Table("organisation", "field", "purpose", "values", "since", "stored by")
+    for held in report.held:
+        table.add_row(
+            held.organisation,
+            held.field,
+            held.purpose,
+            f"{held.values:,}",
+            held.since.strftime("%Y-%m-%d"),
+            ", ".join(held.stored_by),
+        )
+    console.print(table if report.held else "No identifying values are held.")
+    for name, count in report.subject_pseudonyms.items():
+        console.print(f"{name}: {count:,} records carry a subject pseudonym")

@@ -62,6 +62,9 @@ class AuditFilter(BaseModel):
     target: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    #: An auditor's reach: entries of these organisations and node-wide entries (logins, user
+    #: changes) that belong to no organisation. None: everything (the CLI operator).
+    visible_to: tuple[str, ...] | None = None
 
     @field_validator("actor", "action", "organisation", "purpose", "target", mode="before")
     @classmethod
@@ -84,6 +87,13 @@ class AuditFilter(BaseModel):
             found.append(AuditEntry.at >= _as_utc(self.since))
         if self.until is not None:
             found.append(AuditEntry.at < _as_utc(self.until))
+        if self.visible_to is not None:
+            found.append(
+                or_(
+                    AuditEntry.organisation.in_(self.visible_to),
+                    AuditEntry.organisation.is_(None),
+                )
+            )
         return found
 
 

@@ -32,7 +32,14 @@ from concord.web.auth import csrf_protect
 from concord.web.limits import BodySizeLimitMiddleware
 from concord.web.problems import install_error_handlers
 from concord.web.templating import render
-from concord.web.ui import admin_pages, auth_pages, ingest_pages, lint_pages, vocab_pages
+from concord.web.ui import (
+    admin_pages,
+    auth_pages,
+    ingest_pages,
+    lint_pages,
+    protect_pages,
+    vocab_pages,
+)
 
 UI_DIR = Path(str(files("concord.web") / "ui"))
 
@@ -96,6 +103,7 @@ def create_app(
     app.include_router(ingest_pages.router)
     app.include_router(auth_pages.router)
     app.include_router(admin_pages.router)
+    app.include_router(protect_pages.router)
     app.include_router(vocab_pages.router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
