@@ -20,7 +20,7 @@ that turns a ``ConcordError`` into an exit code, an RFC 9457 problem document or
     └── AccessError              the protection layer refused a request
         ├── AuthenticationError  not logged in, wrong password, locked account, bad token (401)
         ├── PermissionDeniedError  logged in, but the policy says no; ``details`` say why (403)
-        └── ConsentDenied        consent (or a harm exception) does not allow this use (403)
+        └── ConsentDeniedError   consent (or a harm exception) does not allow this use (403)
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ class PermissionDeniedError(AccessError):
     status_code = 403
 
 
-class ConsentDenied(AccessError):
+class ConsentDeniedError(AccessError):
     """Consent, or an in-force harm exception, does not allow this use of a subject's data;
     ``details`` carry the registry's reason (withdrawn, refused, never given)."""
 

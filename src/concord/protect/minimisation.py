@@ -84,7 +84,5 @@ def minimisation_report(
     subjects = select(Record.source_org, func.count()).where(Record.subject_key.is_not(None))
     if organisations is not None:
         subjects = subjects.where(Record.source_org.in_(organisations))
-    pseudonyms = {
-        org: int(n) for org, n in session.execute(subjects.group_by(Record.source_org))
-    }
+    pseudonyms = {org: int(n) for org, n in session.execute(subjects.group_by(Record.source_org))}
     return MinimisationReport(held, pseudonyms)

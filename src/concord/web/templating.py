@@ -20,7 +20,7 @@ def _page_identity(request: Request) -> dict[str, Any]:
     if not hasattr(request.state, "principal"):
         from concord.web.auth import load_request_principal
 
-        with Session(bind=request.app.state.engine) as session:
+        with Session(bind=request.app.state.engine, expire_on_commit=False) as session:
             try:
                 load_request_principal(request, session)
                 session.commit()
