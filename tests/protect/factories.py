@@ -23,7 +23,13 @@ def organisation(
     session: Session,
     slug: str,
     *,
-    holds: tuple[str, ...] = ("case_management", "statistics", "data_quality", "research"),
+    holds: tuple[str, ...] = (
+        "case_management",
+        "statistics",
+        "data_quality",
+        "research",
+        "oversight",
+    ),
 ) -> Organisation:
     audit = audit_trail()
     purposes.ensure_default_purposes(session)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from concord.db.models import ProtectedValue, QuarantinedRow, Record, User
 from concord.ingest.jobs import Job
 from concord.ingest.mapping import load_mapping
 from concord.ingest.pipeline import ingest_file
+from concord.protect import consent
 from concord.protect.fieldcrypt import FieldCipher
 from concord.protect.identity import load_principal
 from concord.protect.keyring import Keyring
@@ -33,15 +35,16 @@ from concord.protect.roles import Permission, Role
 from concord.vocab.model import Vocabulary
 from concord.web.app import create_app
 from tests.conftest import BACKENDS, fresh_engine
-from tests.protect.factories import organisation
+from tests.protect.factories import audit_trail, organisation
 from tests.web.logins import create_user, sign_in
 
 OWN, OTHER = "org-own", "org-other"
-PURPOSES = ("case_management", "data_quality", "research", "statistics")
+PURPOSES = ("case_management", "data_quality", "research", "statistics", "oversight")
 PURPOSE_OF_ROLE = {
     Role.CASEWORKER: "case_management",
     Role.DATA_STEWARD: "data_quality",
     Role.ANALYST: "research",
+    Role.AUDITOR: "oversight",
 }
 SPEC = """
 source: {org}
@@ -76,6 +79,8 @@ class World:
     record: dict[str, int]
     job: dict[str, str]
     member: dict[str, str]
+    consent: dict[str, int]
+    harm: dict[str, int]
 
 
 def _get(url: str) -> Callable[[World, str], dict[str, Any]]:
@@ -99,8 +104,19 @@ def _upload(url: str) -> Callable[[World, str], dict[str, Any]]:
     }
 
 
+SUBJECT = "ab" * 32  # a subject pseudonym (the same hex in both organisations)
+
+
 def _ids(w: World, t: str) -> dict[str, Any]:
-    return {"batch": w.batch[t], "record": w.record[t], "job": w.job[t], "member": w.member[t]}
+    return {
+        "batch": w.batch[t],
+        "record": w.record[t],
+        "job": w.job[t],
+        "member": w.member[t],
+        "consent": w.consent[t],
+        "harm": w.harm[t],
+        "subject": SUBJECT,
+    }
 
 
 P = Permission
@@ -248,6 +264,79 @@ CALLS: list[Call] = [
     Call("GET", "/audit", P.AUDIT_READ, True, _get("/audit?org={t}")),
     Call("GET", "/audit/export.{fmt}", P.AUDIT_READ, True, _get("/audit/export.csv?org={t}")),
     Call("GET", "/minimisation", P.MINIMISATION_READ, False, _get("/minimisation")),
+    Call("GET", "/api/me", LOGGED_IN, False, _get("/api/me")),
+    Call("GET", "/api/audit", P.AUDIT_READ, True, _get("/api/audit?org={t}")),
+    Call(
+        "GET",
+        "/api/consent/{org}/{subject_key}",
+        P.CONSENT_READ,
+        True,
+        _get("/api/consent/{t}/{subject}"),
+    ),
+    Call(
+        "GET",
+        "/api/consent/{org}/{subject_key}/check",
+        P.CONSENT_READ,
+        True,
+        _get("/api/consent/{t}/{subject}/check?scope=referral"),
+    ),
+    Call("GET", "/consent", P.CONSENT_READ, False, _get("/consent")),
+    Call(
+        "POST",
+        "/consent/lookup",
+        P.CONSENT_READ,
+        True,
+        _post("/consent/lookup", org="{t}", subject="CHILD-1"),
+    ),
+    Call(
+        "GET", "/consent/{org}/{subject_key}", P.CONSENT_READ, True, _get("/consent/{t}/{subject}")
+    ),
+    Call(
+        "POST",
+        "/consent/{org}/{subject_key}/assess",
+        P.CONSENT_WRITE,
+        True,
+        _post("/consent/{t}/{subject}/assess", outcome="not_capable"),
+    ),
+    Call(
+        "POST",
+        "/consent/{org}/{subject_key}/record",
+        P.CONSENT_WRITE,
+        True,
+        _post(
+            "/consent/{t}/{subject}/record",
+            party="caregiver",
+            status="given",
+            scopes="referral",
+            evidence_ref="F-1",
+        ),
+    ),
+    Call(
+        "POST",
+        "/consent/{org}/{subject_key}/withdraw",
+        P.CONSENT_WRITE,
+        True,
+        _post("/consent/{t}/{subject}/withdraw", consent_id="{consent}"),
+    ),
+    Call(
+        "POST",
+        "/consent/{org}/{subject_key}/harm",
+        P.CONSENT_WRITE,
+        True,
+        _post(
+            "/consent/{t}/{subject}/harm",
+            justification="risk",
+            review_on="2099-01-01",
+            scopes="referral",
+        ),
+    ),
+    Call(
+        "POST",
+        "/consent/{org}/{subject_key}/harm/{exception_id}/{action}",
+        P.CONSENT_WRITE,
+        True,
+        _post("/consent/{t}/{subject}/harm/{harm}/approve"),
+    ),
 ]
 #: Routes that change who is logged in; exercised by the login tests, not the matrix.
 SESSION_ROUTES = {("POST", "/login"), ("POST", "/logout"), ("POST", "/purpose")}
@@ -277,7 +366,7 @@ def world(
     keys = folder / "keys"
     mappings = folder / "mappings"
     mappings.mkdir()
-    world = World({}, {}, {}, {})
+    world = World({}, {}, {}, {}, {}, {})
     for org in (OWN, OTHER):
         with session_scope(engine) as session:
             organisation(session, org, holds=PURPOSES)
@@ -306,6 +395,29 @@ def world(
             )
             assert session.scalars(select(Record)).first() is not None
         world.member[org] = create_user(engine, {org: ["viewer"]})
+        with session_scope(engine) as session:
+            trail = audit_trail()
+            world.consent[org] = consent.record_consent(
+                session,
+                trail,
+                organisation=org,
+                subject_key=SUBJECT,
+                party="caregiver",
+                status="given",
+                scopes=["case_management"],
+                evidence_ref="F-0",
+                recorded_by="seed",
+            ).id
+            world.harm[org] = consent.request_harm_exception(
+                session,
+                trail,
+                organisation=org,
+                subject_key=SUBJECT,
+                scopes=["referral"],
+                justification="risk",
+                requested_by="seed",
+                review_on=datetime.now(UTC).date() + timedelta(days=30),
+            ).id
     settings = Settings(
         database_url=str(engine.url),
         key_dir=keys,

@@ -67,6 +67,14 @@ DEFAULT_PURPOSES: tuple[PurposeSpec, ...] = (
         identifying=False,
     ),
     PurposeSpec(
+        "oversight",
+        "Oversight",
+        "Audit and compliance review of how data and consent were handled; never identifying "
+        "values.",
+        record_level=True,
+        identifying=False,
+    ),
+    PurposeSpec(
         "statistics",
         "Statistics",
         "Counts, indicators and trends; aggregates only.",

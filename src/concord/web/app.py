@@ -26,6 +26,7 @@ from concord.vocab.model import Vocabulary
 from concord.web.api import crosswalks as crosswalks_api
 from concord.web.api import imports as imports_api
 from concord.web.api import lint as lint_api
+from concord.web.api import protect as protect_api
 from concord.web.api import records as records_api
 from concord.web.api import vocab as vocab_api
 from concord.web.auth import csrf_protect
@@ -35,6 +36,7 @@ from concord.web.templating import render
 from concord.web.ui import (
     admin_pages,
     auth_pages,
+    consent_pages,
     ingest_pages,
     lint_pages,
     protect_pages,
@@ -104,6 +106,8 @@ def create_app(
     app.include_router(auth_pages.router)
     app.include_router(admin_pages.router)
     app.include_router(protect_pages.router)
+    app.include_router(consent_pages.router)
+    app.include_router(protect_api.router, prefix="/api")
     app.include_router(vocab_pages.router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
