@@ -22,7 +22,8 @@ def test_spec_shape_and_columns(clean: tuple[Path, SynthManifest]) -> None:
     for org in manifest.organisations:
         spec = read_spec(directory, org)
         header, _ = read_export(directory, org)
-        assert list(spec) == SPEC_KEYS
+        assert [k for k in spec if k != "keep"] == SPEC_KEYS
+        assert set(spec.get("keep", {})) <= set(spec["identifying"])
         assert spec["source"] == org.slug and spec["version"] == 1
         assert (directory / spec["crosswalk"]).is_file()
         assert spec["reader"]["format"] == org.format

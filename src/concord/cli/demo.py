@@ -20,6 +20,8 @@ from concord.config import get_settings
 from concord.db import session_scope
 from concord.ingest.mapping import load_mapping
 from concord.ingest.pipeline import ingest_file
+from concord.protect.audit import AuditTrail
+from concord.protect.demo_accounts import DEMO_PASSWORD, DemoAccount, DemoOrg, ensure_demo_node
 from concord.protect.fieldcrypt import FieldCipher
 from concord.protect.keyring import Keyring
 from concord.protect.pseudonyms import PseudonymKeys
@@ -56,6 +58,12 @@ def demo(
         manifest = generate_partners(data_dir, rows_per_org=rows, seed=DEMO_SEED)
     keys = PseudonymKeys(settings.key_dir)
     cipher = FieldCipher(Keyring(settings.key_dir))
+    with session_scope(engine) as session:
+        accounts = ensure_demo_node(
+            session,
+            AuditTrail.from_key_dir(settings.key_dir),
+            [DemoOrg(o.slug, o.name, o.country, o.kind) for o in manifest.organisations],
+        )
     table = Table(title=f"Synthetic partners ingested (files in {data_dir})")
     for column in (
         "organisation",
@@ -96,6 +104,7 @@ def demo(
         "See why rows were quarantined: [bold]uv run concord quarantine list[/]; "
         "quality per import: [bold]uv run concord quality BATCH[/]"
     )
+    _show_accounts(accounts)
     if not serve:
         return
     from concord.web.app import create_app
@@ -109,3 +118,21 @@ def demo(
         port=port or settings.port,
         log_level="warning",
     )
+
+
+def _show_accounts(accounts: list[DemoAccount]) -> None:
+    if not accounts:
+        console.print("This node has real users: no demo accounts were added.")
+        return
+    table = Table(title=f"DEMO accounts — password for all: {DEMO_PASSWORD}")
+    for column in ("username", "role", "organisations", "training", "sees"):
+        table.add_column(column)
+    for account in accounts:
+        table.add_row(
+            account.username,
+            account.role,
+            account.organisations,
+            "current" if account.trained else "[yellow]missing[/]",
+            account.note,
+        )
+    console.print(table)

@@ -238,6 +238,8 @@ class IdentifyingField:
     column: str
     kind: Literal["first_name", "phone", "narrative", "handle"]
     missing_rate: float = 0.0
+    #: The purpose the mapping names to keep this column (encrypted); None: always dropped.
+    keep_for: str | None = None
 
 
 @dataclass(frozen=True)
@@ -309,6 +311,15 @@ class Profile:
     @property
     def identifying(self) -> list[str]:
         return [f.column for f in self.fields if isinstance(f, IdentifyingField)]
+
+    @property
+    def kept(self) -> dict[str, str]:
+        """Identifying columns the mapping keeps for a purpose (if the organisation holds it)."""
+        return {
+            f.column: f.keep_for
+            for f in self.fields
+            if isinstance(f, IdentifyingField) and f.keep_for is not None
+        }
 
     @property
     def columns(self) -> list[str]:

@@ -184,6 +184,10 @@ def mapping_spec_yaml(profile: Profile) -> str:
         f"reader: {_flow(profile.reader.spec())}",
         f"crosswalk: {crosswalk_name(profile)}",
         f"identifying: {_flow(profile.identifying)}",
+    ]
+    if profile.kept:
+        lines.append(f"keep: {_flow(profile.kept)}")
+    lines += [
         "fields:",
     ]
     lines += [f"  {name}: {_flow(spec)}" for name, spec in mapping_fields(profile).items()]

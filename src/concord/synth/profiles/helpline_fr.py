@@ -213,7 +213,7 @@ PROFILE = Profile(
                 StatusValue("En attente", "pending", 5, 15),
             ),
         ),
-        IdentifyingField("Prénom", "first_name", missing_rate=0.3),
+        IdentifyingField("Prénom", "first_name", missing_rate=0.3, keep_for="case_management"),
         IdentifyingField("Téléphone", "phone", missing_rate=0.5),
         IdentifyingField("Récit", "narrative", missing_rate=0.05),
     ),
