@@ -42,13 +42,13 @@ def test_upload_preview_and_import(tmp_path: Path) -> None:
             page.goto(f"{base}/upload")  # not logged in: the login page, then back here
             page.fill("input[name=username]", steward)
             page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
+            page.click("main button[type=submit]")
             page.check("input[value=data_quality]")
             page.click("text=Use this purpose")
             expect(page.locator(".who")).to_contain_text("data_quality")
             page.select_option("#mapping", "helpline-fr")
             page.set_input_files("#file", str(data / "helpline-fr.csv"))
-            page.click("button[type=submit]")
+            page.click("main button[type=submit]")  # not the header's log-out button
             expect(page.locator("#preview-records")).to_be_visible()
             expect(page.locator("body")).to_contain_text("Prénom")  # named as dropped
             page.click("#start-import")
