@@ -50,6 +50,7 @@ def load_request_principal(request: Request, session: Session) -> Principal | No
         return cached
     principal: Principal | None = None
     request.state.user_session = None
+    request.state.csrf_token = ""  # a plain copy: pages render it even after a rollback
     header = request.headers.get("authorization", "")
     if header:
         scheme, _, secret = header.partition(" ")
@@ -62,6 +63,7 @@ def load_request_principal(request: Request, session: Session) -> Principal | No
         if found is not None:
             row, user = found
             request.state.user_session = row
+            request.state.csrf_token = row.csrf_token
             principal = load_principal(session, user, purpose=row.purpose)
     request.state.principal = principal
     return principal

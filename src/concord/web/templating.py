@@ -26,11 +26,10 @@ def _page_identity(request: Request) -> dict[str, Any]:
                 session.commit()
             except ConcordError:
                 request.state.principal = None
-                request.state.user_session = None
-    row = getattr(request.state, "user_session", None)
+                request.state.csrf_token = ""
     return {
         "principal": request.state.principal,
-        "csrf_token": row.csrf_token if row is not None else "",
+        "csrf_token": getattr(request.state, "csrf_token", ""),
     }
 
 
