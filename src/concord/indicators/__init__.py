@@ -1,0 +1,1 @@
+"""Shared indicators: definitions, computation, baselines and trends, early warning, charts."""
