@@ -12,6 +12,7 @@ from concord.db.models.identity import (
     User,
     UserSession,
 )
+from concord.db.models.indicators import IndicatorAlert, IndicatorDefinitionRow, PopulationFigure
 from concord.db.models.protection import (
     CapacityAssessment,
     ConsentRecord,
@@ -37,10 +38,13 @@ __all__ = [
     "CapacityAssessment",
     "ConsentRecord",
     "HarmException",
+    "IndicatorAlert",
+    "IndicatorDefinitionRow",
     "IngestBatch",
     "Membership",
     "Organisation",
     "OrganisationPurpose",
+    "PopulationFigure",
     "ProtectedValue",
     "Purpose",
     "QuarantinedRow",
