@@ -46,6 +46,7 @@ def _register() -> None:
         crosswalk,
         db,
         demo,
+        indicators,
         ingest,
         keys,
         lint,
@@ -62,6 +63,7 @@ def _register() -> None:
     app.add_typer(retention.app, name="retention")
     app.add_typer(db.app, name="db")
     app.add_typer(vocab.app, name="vocab")
+    app.add_typer(indicators.app, name="indicators")
     app.command("demo")(demo.demo)
     app.command("ingest")(ingest.ingest)
     app.command("batches")(ingest.batches)
