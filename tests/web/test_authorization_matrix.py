@@ -265,6 +265,48 @@ CALLS: list[Call] = [
     Call("GET", "/audit/export.{fmt}", P.AUDIT_READ, True, _get("/audit/export.csv?org={t}")),
     Call("GET", "/minimisation", P.MINIMISATION_READ, False, _get("/minimisation")),
     Call("GET", "/api/me", LOGGED_IN, False, _get("/api/me")),
+    Call("GET", "/indicators", P.AGGREGATE_READ, False, _get("/indicators")),
+    Call("GET", "/indicators/alerts", P.AGGREGATE_READ, False, _get("/indicators/alerts")),
+    Call(
+        "POST", "/indicators/alerts/run", P.AGGREGATE_READ, False, _post("/indicators/alerts/run")
+    ),
+    Call(
+        "POST",
+        "/indicators/alerts/{alert_id}/acknowledge",
+        P.AGGREGATE_READ,
+        False,
+        _post("/indicators/alerts/999999/acknowledge"),
+    ),
+    Call(
+        "GET",
+        "/indicators/{indicator_id}",
+        P.AGGREGATE_READ,
+        False,
+        _get("/indicators/reports.total"),
+    ),
+    Call(
+        "GET",
+        "/indicators/{indicator_id}/chart.{fmt}",
+        P.AGGREGATE_READ,
+        False,
+        _get("/indicators/reports.total/chart.svg"),
+    ),
+    Call(
+        "GET",
+        "/indicators/{indicator_id}/data.{fmt}",
+        P.AGGREGATE_READ,
+        False,
+        _get("/indicators/reports.total/data.csv"),
+    ),
+    Call("GET", "/api/indicators", P.AGGREGATE_READ, False, _get("/api/indicators")),
+    Call("GET", "/api/indicators/alerts", P.AGGREGATE_READ, False, _get("/api/indicators/alerts")),
+    Call(
+        "GET",
+        "/api/indicators/{indicator_id}",
+        P.AGGREGATE_READ,
+        False,
+        _get("/api/indicators/reports.total"),
+    ),
     Call("GET", "/api/audit", P.AUDIT_READ, True, _get("/api/audit?org={t}")),
     Call(
         "GET",

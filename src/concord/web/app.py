@@ -37,6 +37,7 @@ from concord.web.ui import (
     admin_pages,
     auth_pages,
     consent_pages,
+    indicator_pages,
     ingest_pages,
     lint_pages,
     protect_pages,
@@ -108,6 +109,8 @@ def create_app(
     app.include_router(protect_pages.router)
     app.include_router(consent_pages.router)
     app.include_router(protect_api.router, prefix="/api")
+    app.include_router(indicator_pages.router)
+    app.include_router(indicator_pages.api, prefix="/api")
     app.include_router(vocab_pages.router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
