@@ -11,11 +11,14 @@ Run = Callable[..., tuple[int, str, str]]
 
 def test_run_list_ack_export(run_cli: Run, tmp_path: Path) -> None:
     data = tmp_path / "data"
-    assert run_cli("synth", str(data), "--rows", "300", "--org", "hotline-es", "--org",
-                   "ngo-ke")[0] == 0
+    assert (
+        run_cli("synth", str(data), "--rows", "300", "--org", "hotline-es", "--org", "ngo-ke")[0]
+        == 0
+    )
     for org in ("hotline-es", "ngo-ke"):
-        code, _, err = run_cli("ingest", str(data / f"{org}.csv"), "--mapping",
-                               str(data / f"{org}.mapping.yaml"))
+        code, _, err = run_cli(
+            "ingest", str(data / f"{org}.csv"), "--mapping", str(data / f"{org}.mapping.yaml")
+        )
         assert code == 0, err
     code, out, err = run_cli("alerts", "run")
     assert code == 0, err

@@ -80,3 +80,15 @@ def test_alerts_are_stored_once_and_acknowledged(session: Session) -> None:
     acknowledge(session, audit_trail(), alert_id=first[0].id, by="ana", note="seen; informing")
     assert list_alerts(session, status="open") == []
     assert session.scalars(select(AuditEntry.action)).all()[-1] == "alert.acknowledge"
+
+
+def test_unknown_country_and_suppressed_latest_cells_do_not_count() -> None:
+    frame = _frame(["country.fr", "country.zz"], ["country.es"])
+    assert early_warning("x", frame, dimension="country") == []
+    hidden = _frame(["country.fr", "country.es"], []).with_columns(
+        pl.when((pl.col("country") == "country.es") & (pl.col("period") == MONTHS[-1]))
+        .then(None)
+        .otherwise(pl.col("value"))
+        .alias("value")
+    )
+    assert early_warning("x", hidden, dimension="country") == []

@@ -268,12 +268,12 @@ CALLS: list[Call] = [
     Call("GET", "/indicators", P.AGGREGATE_READ, False, _get("/indicators")),
     Call("GET", "/indicators/alerts", P.AGGREGATE_READ, False, _get("/indicators/alerts")),
     Call(
-        "POST", "/indicators/alerts/run", P.AGGREGATE_READ, False, _post("/indicators/alerts/run")
+        "POST", "/indicators/alerts/run", P.BATCH_READ, False, _post("/indicators/alerts/run")
     ),
     Call(
         "POST",
         "/indicators/alerts/{alert_id}/acknowledge",
-        P.AGGREGATE_READ,
+        P.BATCH_READ,
         False,
         _post("/indicators/alerts/999999/acknowledge"),
     ),

@@ -89,7 +89,10 @@ def test_exports_and_planned_indicator(client: TestClient) -> None:
     assert client.get("/indicators/no.such", headers=JSON).status_code == 404
 
 
-def test_alerts_run_list_and_acknowledge(client: TestClient) -> None:
+def test_alerts_run_list_and_acknowledge(client: TestClient, node: tuple[Engine, Settings]) -> None:
+    refused = client.post("/indicators/alerts/run", headers=JSON)  # a viewer: aggregates only
+    assert refused.status_code == 403
+    sign_in(client, node[0], {org: ["analyst"] for org in ORGS}, purpose=None)
     assert client.post("/indicators/alerts/run").status_code == 200
     alerts = client.get("/api/indicators/alerts").json()
     assert isinstance(alerts, list)

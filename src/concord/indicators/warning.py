@@ -28,6 +28,8 @@ from concord.protect.audit import AuditTrail
 
 #: "Several": two places rising together is already worth a look; a hub can ask for more.
 MIN_MEMBERS = 2
+#: Members that are not places: "unknown country" must not count towards "several".
+NOT_A_PLACE = frozenset({"country.zz"})
 DIMENSIONS = ("country", "source_org")
 
 
@@ -81,8 +83,10 @@ def early_warning(
     evidence: dict[str, Any] = {}
     for (member,), group in values.sort("period").group_by([dimension], maintain_order=True):
         rows = group.filter(pl.col("period") <= target)
-        if rows.is_empty() or rows["period"].max() != target:
+        if str(member) in NOT_A_PLACE or rows.is_empty() or rows["period"].max() != target:
             continue
+        if rows.filter(pl.col("period") == target)["value"].is_null().all():
+            continue  # its latest cell is suppressed (or empty): no claim about this period
         series = Series(
             periods=rows["period"].to_list(),
             values=[None if v is None else float(v) for v in rows["value"].to_list()],

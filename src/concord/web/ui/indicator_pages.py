@@ -32,6 +32,9 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 api = APIRouter(prefix="/indicators", tags=["indicators"])
 SessionDep = Annotated[Session, Depends(db_session)]
 Reader = Annotated[Guard, Depends(requires(Permission.AGGREGATE_READ))]
+#: Running the analysis and acknowledging alerts is work for analysts and data stewards
+#: (``batch.read``), not for every viewer of aggregates.
+Analyst = Annotated[Guard, Depends(requires(Permission.BATCH_READ))]
 Country = Annotated[str, Query(max_length=64)]
 
 
@@ -153,7 +156,7 @@ def alerts_page(request: Request, session: SessionDep, guard: Reader) -> Respons
 
 @router.post("/indicators/alerts/run")
 def run_alerts(
-    request: Request, session: SessionDep, guard: Reader, indicators: ServiceDep
+    request: Request, session: SessionDep, guard: Analyst, indicators: ServiceDep
 ) -> Response:
     registry = indicators.registry()
     candidates = warnings_for(indicators, list(registry), organisations=guard.organisations())
@@ -167,7 +170,7 @@ def acknowledge_alert(
     request: Request,
     alert_id: int,
     session: SessionDep,
-    guard: Reader,
+    guard: Analyst,
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     acknowledge(
