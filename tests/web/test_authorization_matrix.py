@@ -267,9 +267,7 @@ CALLS: list[Call] = [
     Call("GET", "/api/me", LOGGED_IN, False, _get("/api/me")),
     Call("GET", "/indicators", P.AGGREGATE_READ, False, _get("/indicators")),
     Call("GET", "/indicators/alerts", P.AGGREGATE_READ, False, _get("/indicators/alerts")),
-    Call(
-        "POST", "/indicators/alerts/run", P.BATCH_READ, False, _post("/indicators/alerts/run")
-    ),
+    Call("POST", "/indicators/alerts/run", P.BATCH_READ, False, _post("/indicators/alerts/run")),
     Call(
         "POST",
         "/indicators/alerts/{alert_id}/acknowledge",
