@@ -297,6 +297,20 @@ CALLS: list[Call] = [
         _get("/indicators/reports.total/data.csv"),
     ),
     Call("GET", "/api/indicators", P.AGGREGATE_READ, False, _get("/api/indicators")),
+    Call(
+        "POST",
+        "/api/indicators",
+        P.BATCH_READ,
+        False,
+        lambda w, t: {"method": "POST", "url": "/api/indicators", "content": "id: [broken"},
+    ),
+    Call(
+        "POST",
+        "/indicators/definitions",
+        P.BATCH_READ,
+        False,
+        _post("/indicators/definitions", definition="id: [broken"),
+    ),
     Call("GET", "/api/indicators/alerts", P.AGGREGATE_READ, False, _get("/api/indicators/alerts")),
     Call(
         "GET",

@@ -100,6 +100,34 @@ def test_alerts_run_list_and_acknowledge(client: TestClient, node: tuple[Engine,
         assert len(alert["members"]) >= 2 and alert["evidence"]
 
 
+DEFINITION = """
+id: local.grooming_share
+version: 1
+name: Share of reports involving grooming
+description: Reports whose abuse types include grooming, as a share of all reports.
+kind: share
+numerator: {abuse_types: [abuse.grooming]}
+period: quarter
+higher_is: worse
+"""
+
+
+def test_user_defined_indicator_is_checked_stored_and_computed(
+    client: TestClient, node: tuple[Engine, Settings]
+) -> None:
+    refused = client.post("/api/indicators", content=DEFINITION, headers=JSON)
+    assert refused.status_code == 403  # a viewer
+    sign_in(client, node[0], {org: ["analyst"] for org in ORGS}, purpose=None)
+    saved = client.post("/api/indicators", content=DEFINITION)
+    assert saved.status_code == 200 and saved.json() == {"saved": ["local.grooming_share"]}
+    values = client.get("/api/indicators/local.grooming_share").json()
+    assert values["unit"] == "%" and values["rows"]
+    bad = client.post("/api/indicators", content=DEFINITION.replace("abuse.grooming", "abuse.nope"))
+    assert bad.status_code == 422 and "abuse.nope" in bad.text
+    changed = client.post("/api/indicators", content=DEFINITION.replace("higher_is: worse", ""))
+    assert changed.status_code == 422 and "version 2" in changed.text
+
+
 @pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
 def test_dashboard_in_the_browser(node: tuple[Engine, Settings]) -> None:

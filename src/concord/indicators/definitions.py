@@ -126,6 +126,8 @@ class IndicatorDefinition(_Strict):
     disaggregations: list[str] = Field(default_factory=list)
     period: PeriodName = "month"
     higher_is: HigherIs = "neutral"
+    #: Periods forming the baseline (default: 12 months, 8 quarters or 6 years).
+    baseline_periods: int | None = Field(default=None, ge=6, le=240)
     unit: str | None = None
     disclosure: Disclosure = Field(default_factory=Disclosure)
     caveats: list[str] = Field(default_factory=list)
@@ -142,6 +144,11 @@ class IndicatorDefinition(_Strict):
         """Every dimension this indicator may be computed by (canonical names)."""
         names = [_canonical(n) for n in (*self.breakdown, *self.disaggregations)]
         return list(dict.fromkeys(names))
+
+    def baseline_window(self) -> int:
+        """How many periods the baseline spans: the definition's, or a year of months, two of
+        quarters, six years (a baseline needs at least six observed values to measure spread)."""
+        return self.baseline_periods or {"month": 12, "quarter": 8, "year": 6}[self.period]
 
     def unit_label(self) -> str:
         """What ``value`` is in: ``reports``, ``%``, ``per 100,000 children``, ``days``."""

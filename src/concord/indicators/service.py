@@ -18,7 +18,7 @@ from sqlalchemy import Engine, func, select
 
 from concord.db import session_scope
 from concord.db.models import IngestBatch
-from concord.indicators.baseline import Series
+from concord.indicators.baseline import Baseline, Series
 from concord.indicators.chart_data import ChartContext
 from concord.indicators.chart_overlay import Overlay
 from concord.indicators.compute import IndicatorResult, compute
@@ -123,7 +123,7 @@ def overlay_for(result: IndicatorResult) -> tuple[Overlay | None, TrendAssessmen
     if result.by or result.definition.breakdown or result.data.is_empty():
         return None, None
     series = series_of(result)
-    assessment = assess(series)
+    assessment = assess(series, baseline=Baseline(periods=result.definition.baseline_window()))
     baseline = assessment.baseline
     band = None
     if baseline.status == "ok" and baseline.comparisons and baseline.scale is not None:
@@ -183,6 +183,10 @@ def warnings_for(
             continue
         frame = result.data.select("period", dimension, "value").drop_nulls(dimension)
         candidates += early_warning(
-            definition.id, frame, dimension=dimension, period=definition.period
+            definition.id,
+            frame,
+            dimension=dimension,
+            period=definition.period,
+            baseline=Baseline(periods=definition.baseline_window()),
         )
     return candidates

@@ -19,6 +19,7 @@ from concord.errors import NotFoundError
 from concord.indicators import charts
 from concord.indicators.chart_data import Labeller
 from concord.indicators.compute import IndicatorResult
+from concord.indicators.definitions import parse_definitions, save_definition
 from concord.indicators.export import to_csv, to_excel
 from concord.indicators.service import IndicatorService, overlay_for, warnings_for
 from concord.indicators.warning import acknowledge, alert_dict, list_alerts, store_alerts
@@ -27,6 +28,7 @@ from concord.vocab.model import Vocabulary
 from concord.web.auth import Guard, audit_trail, requires
 from concord.web.deps import db_session
 from concord.web.templating import render
+from concord.yamlio import parse_yaml
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 api = APIRouter(prefix="/indicators", tags=["indicators"])
@@ -179,6 +181,31 @@ def acknowledge_alert(
     return RedirectResponse("/indicators/alerts", status_code=303)
 
 
+def define(session: Session, indicators: IndicatorService, guard: Guard, text: str) -> list[str]:
+    """Validate and store the definition(s) in ``text`` (YAML or JSON); returns their ids."""
+    definitions = parse_definitions(parse_yaml(text, source="definition"), source="definition")
+    saved = []
+    for definition in definitions:
+        save_definition(
+            session, definition, indicators.vocabulary, created_by=guard.principal.username
+        )
+        saved.append(definition.id)
+    guard.audit(session, "indicator.define", organisation=None, details={"ids": saved})
+    return saved
+
+
+@router.post("/indicators/definitions")
+def define_page(
+    request: Request,
+    session: SessionDep,
+    guard: Analyst,
+    indicators: ServiceDep,
+    definition: Annotated[str, Form(max_length=100_000)],
+) -> Response:
+    saved = define(session, indicators, guard, definition)
+    return RedirectResponse(f"/indicators/{saved[0]}", status_code=303)
+
+
 @router.get("/indicators/{indicator_id}", response_class=HTMLResponse)
 def indicator_page(
     request: Request,
@@ -271,6 +298,14 @@ def list_indicators(guard: Reader, indicators: ServiceDep) -> list[dict[str, Any
         }
         for d in list(indicators.registry())
     ]
+
+
+@api.post("", summary="Add a user-defined indicator (YAML or JSON body), versioned")
+async def define_api(
+    request: Request, session: SessionDep, guard: Analyst, indicators: ServiceDep
+) -> dict[str, Any]:
+    body = (await request.body()).decode("utf-8", errors="replace")
+    return {"saved": define(session, indicators, guard, body)}
 
 
 @api.get("/alerts", summary="Early-warning alerts")
