@@ -11,9 +11,17 @@ from rich.table import Table
 
 from concord.cli.common import audit_trail, cli_actor, console, migrated_engine
 from concord.db import session_scope
+from concord.errors import InputError
 from concord.indicators.service import IndicatorService, warnings_for
-from concord.indicators.warning import acknowledge, alert_dict, list_alerts, store_alerts
+from concord.indicators.warning import (
+    DIMENSIONS,
+    acknowledge,
+    alert_dict,
+    list_alerts,
+    store_alerts,
+)
 from concord.vocab.loader import shipped_vocabulary
+from concord.vocab.model import Vocabulary
 
 app = typer.Typer(
     help="Early warning: an indicator rising above its baseline in several countries at once.",
@@ -26,21 +34,31 @@ def run(
     dimension: Annotated[str, typer.Option(help="country or source_org")] = "country",
 ) -> None:
     """Assess every record-based indicator per country (or organisation) and store alerts."""
+    if dimension not in DIMENSIONS:
+        raise InputError(f"--dimension must be one of {', '.join(DIMENSIONS)}")
     engine = migrated_engine()
-    service = IndicatorService(engine, shipped_vocabulary())
+    vocabulary = shipped_vocabulary()
+    service = IndicatorService(engine, vocabulary)
     with console.status("assessing every indicator per " + dimension):
         candidates = warnings_for(
             service, list(service.registry()), organisations=None, dimension=dimension
         )
     with session_scope(engine) as session:
-        store_alerts(session, candidates)
+        stored = store_alerts(session, candidates)
         audit_trail().record(
             session, actor=cli_actor(), action="alerts.run", details={"alerts": len(candidates)}
         )
-    if not candidates:
-        console.print("No indicator rose significantly in several places at once.")
-    for candidate in candidates:
-        console.print(f"[bold red]alert[/] {candidate.summary}")
+        open_now = [
+            (a.id, a.indicator_id, a.period, list(a.members)) for a in stored if a.status == "open"
+        ]
+    if not open_now:
+        console.print(
+            "No open alert: no indicator rose significantly in several places at once "
+            "(or every such alert was already acknowledged)."
+        )
+    for alert_id, indicator, period, members in open_now:
+        where = ", ".join(_label(vocabulary, m) for m in members)
+        console.print(f"[bold red]alert {alert_id}[/] {indicator} in {period.isoformat()}: {where}")
 
 
 @app.command("list")
@@ -49,6 +67,8 @@ def list_(
     output: Annotated[str, typer.Option("--format", help="table or json")] = "table",
 ) -> None:
     """Alerts with their evidence."""
+    if status not in ("open", "acknowledged", "all"):
+        raise InputError("--status must be open, acknowledged or all")
     with session_scope(migrated_engine()) as session:
         alerts = [
             alert_dict(a) for a in list_alerts(session, status=None if status == "all" else status)
@@ -86,3 +106,8 @@ def export(output: Annotated[Path, typer.Option("--output", "-o")]) -> None:
         alerts = [alert_dict(a) for a in list_alerts(session)]
     output.write_text(json.dumps(alerts, indent=2, ensure_ascii=False), encoding="utf-8")
     console.print(f"{len(alerts)} alert(s) written to {output}")
+
+
+def _label(vocabulary: Vocabulary, concept_id: str) -> str:
+    concept = vocabulary.get(concept_id)
+    return concept.label() if concept else concept_id
