@@ -77,3 +77,25 @@ def test_missing_files(tmp_path: Path) -> None:
     spec.write_text(BASE.replace("fields:", "crosswalk: absent.crosswalk.yaml\nfields:"))
     with pytest.raises(UnreadableFileError, match="no such file"):
         load_mapping(spec)
+
+
+@pytest.mark.parametrize(
+    ("reader", "expected"),
+    [
+        ("{format: csv, header_row: 3}", None),
+        ("{format: xlsx, header_row: 2}", None),
+        ("{format: json, records: data.items}", None),
+        ("{format: csv, header_row: 0}", "greater than or equal to 1"),
+        ("{format: json, header_row: 2}", "header_row applies to formats csv, xlsx, kobo"),
+        ("{format: csv, records: results}", "records applies to format 'json' only"),
+        ("{format: json, records: 'data..items'}", "key path such as 'results'"),
+        ("{format: json, records: ''}", "key path such as 'results'"),
+    ],
+)
+def test_reader_options_header_row_and_records(reader: str, expected: str | None) -> None:
+    text = BASE.replace("reader: {format: csv}", f"reader: {reader}")
+    if expected is None:
+        assert parse_mapping(text, source="spec.yaml").spec.reader.format in reader
+        return
+    with pytest.raises(InputError, match=expected):
+        parse_mapping(text, source="spec.yaml")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -211,3 +212,34 @@ def test_missing_mapped_column_is_refused(
     other.write_text("a,b\n1,2\n", encoding="utf-8")
     with pytest.raises(InputError, match="lacks column"):
         ingest_file(db, other, load_mapping(folder / entry.mapping), vocabulary, keys=keys)
+
+
+def test_a_kobo_api_shaped_json_export_is_ingested(
+    db: Engine,
+    partners: tuple[Path, SynthManifest],
+    keys: PseudonymKeys,
+    vocabulary: Vocabulary,
+    tmp_path: Path,
+) -> None:
+    # The records wrapped as KoboToolbox's API returns them, read with ``records: results``.
+    folder, manifest = partners
+    entry = manifest.organisation("platform-th")
+    items = json.loads((folder / entry.file).read_text(encoding="utf-8"))
+    wrapped = tmp_path / "platform-th-api.json"
+    wrapped.write_text(
+        json.dumps({"count": len(items), "next": None, "previous": None, "results": items}),
+        encoding="utf-8",
+    )
+    spec = (folder / entry.mapping).read_text(encoding="utf-8")
+    assert "reader: {format: json, encoding: utf-8}" in spec
+    mapping_path = folder / "platform-th-api.mapping.yaml"
+    mapping_path.write_text(
+        spec.replace(
+            "reader: {format: json, encoding: utf-8}",
+            "reader: {format: json, encoding: utf-8, records: results}",
+        ),
+        encoding="utf-8",
+    )
+    report = ingest_file(db, wrapped, load_mapping(mapping_path), vocabulary, keys=keys)
+    assert report.rows_read == entry.rows
+    assert report.reconciles

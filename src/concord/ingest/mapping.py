@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from concord.errors import InputError
 from concord.records.fields import FieldKind, field_named
@@ -23,6 +30,8 @@ from concord.vocab.crosswalk import Crosswalk, read_crosswalk
 from concord.yamlio import parse_yaml
 
 ReaderFormat = Literal["csv", "xlsx", "json", "jsonl", "kobo"]
+#: The formats with a header row (Kobo exports are CSV or XLSX).
+_HEADER_ROW_FORMATS = ("csv", "xlsx", "kobo")
 
 
 class _Strict(BaseModel):
@@ -34,6 +43,39 @@ class ReaderOptions(_Strict):
     encoding: str = Field(default="auto", description="'auto' detects UTF-8/BOM/legacy encodings")
     delimiter: str = Field(default="auto", description="'auto' sniffs , ; tab or |")
     sheet: str | int | None = Field(default=None, description="xlsx: sheet name or 0-based index")
+    header_row: int = Field(
+        default=1,
+        ge=1,
+        description="csv/xlsx/kobo: the 1-based line or row of the header; the ones above "
+        "it (a title, an export date) are skipped",
+    )
+    records: str | None = Field(
+        default=None,
+        description="json: dotted key path to the array of records, e.g. 'results'",
+    )
+
+    @field_validator("records")
+    @classmethod
+    def _key_path(cls, value: str | None) -> str | None:
+        if value is not None and not all(value.split(".")):
+            raise ValueError(
+                f"must be a key path such as 'results' or 'data.items' (got {value!r})"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _options_fit_the_format(self) -> ReaderOptions:
+        # An option the reader would ignore is a spec author's mistake (header_row on JSON,
+        # records on CSV): refuse it rather than read the file some other way than intended.
+        given = self.model_fields_set
+        if "header_row" in given and self.format not in _HEADER_ROW_FORMATS:
+            raise ValueError(
+                f"header_row applies to formats {', '.join(_HEADER_ROW_FORMATS)}, "
+                f"not {self.format!r}"
+            )
+        if self.records is not None and self.format != "json":
+            raise ValueError(f"records applies to format 'json' only, not {self.format!r}")
+        return self
 
 
 class BooleanSpellings(_Strict):

@@ -370,3 +370,43 @@ def test_a_pipe_is_not_read(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     with pytest.raises(UnreadableFileError, match="not a regular file"):
         read(fifo)
+
+
+# --- header_row ------------------------------------------------------------------------------
+
+
+def test_header_row_skips_a_title_and_keeps_physical_line_numbers(tmp_path: Path) -> None:
+    # The title holds a delimiter and an unbalanced quote: lines above the header are not parsed.
+    content = b'Export "Q1, 2024\nExported: 2024-04-01\n\ncase_id,age\nC-1,12\n\nC-2,14\n'
+    path = write(tmp_path, content)
+    assert CsvReader().columns(path, ReaderOptions(format="csv", header_row=3)) == [
+        "case_id",
+        "age",
+    ]
+    frame = read_all(CsvReader(), path, ReaderOptions(format="csv", header_row=3))
+    assert frame is not None
+    assert frame.rows() == [(5, "C-1", "12"), (7, "C-2", "14")]
+
+
+def test_header_row_on_a_cp1252_file_with_the_tolerant_path(tmp_path: Path) -> None:
+    content = 'Rapport février\n\ncase_id,note\nC-1,5" écran\nC-2,ok\n'.encode("cp1252")
+    options = ReaderOptions(format="csv", header_row=2)
+    frame = read_all(CsvReader(), write(tmp_path, content), options)
+    assert frame is not None
+    assert frame.rows() == [(4, "C-1", '5" écran'), (5, "C-2", "ok")]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"Title\na,b\n", "header_row is 5 but the file has only 2 line"),
+        (b"Title\na,b\n\n\n\n", "no header row on or after line 5"),
+    ],
+)
+def test_header_row_beyond_the_end_is_refused(tmp_path: Path, content: bytes, message: str) -> None:
+    path = write(tmp_path, content)
+    options = ReaderOptions(format="csv", header_row=5)
+    with pytest.raises(MalformedFileError, match=message):
+        CsvReader().columns(path, options)
+    with pytest.raises(MalformedFileError, match=message):
+        list(CsvReader().batches(path, options))

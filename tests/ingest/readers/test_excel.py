@@ -203,3 +203,24 @@ def test_the_contract_table_keeps_line_breaks(tmp_path: Path) -> None:
     assert rows[1][3] == "Line one\nLine two"
     assert [r[0] for r in rows] == [2, 3, 4, 5]
     assert ROW_COLUMN == "__row__"
+
+
+def test_header_row_skips_a_title_and_keeps_sheet_row_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "titled.xlsx"
+    title = ["Monthly report", None, "exported 2024-04-01"]
+    write_book(path, {"S": [title, [], ["a", "b"], ["1", "x"], [], [None, "y"]]})
+    options = ReaderOptions(format="xlsx", header_row=2)
+    assert ExcelReader().columns(path, options) == ["a", "b"]
+    frame = read_all(ExcelReader(), path, options)
+    assert frame is not None
+    assert frame.rows() == [(4, "1", "x"), (6, None, "y")]
+
+
+def test_header_row_beyond_the_last_row_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "short.xlsx"
+    write_book(path, {"S": [["Title"], ["a", "b"], ["1", "2"]]})
+    options = ReaderOptions(format="xlsx", header_row=9)
+    with pytest.raises(MalformedFileError, match="no header row on or after row 9"):
+        ExcelReader().columns(path, options)
+    with pytest.raises(MalformedFileError, match="no header row on or after row 9"):
+        list(ExcelReader().batches(path, options))

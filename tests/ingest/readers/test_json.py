@@ -236,3 +236,86 @@ def test_parsed_batches_wait_on_disk_and_are_removed(
     assert len(list(scratch.iterdir())) == 1  # the folder of parsed batches
     assert sum(b.height for b in batches) == 35
     assert list(scratch.iterdir()) == []
+
+
+# --- records under a key path ----------------------------------------------------------------
+
+
+def read_records(tmp_path: Path, text: str, records: str) -> pl.DataFrame | None:
+    path = tmp_path / "f.json"
+    path.write_text(text, encoding="utf-8")
+    options = ReaderOptions(format="json", records=records)
+    assert JsonReader().columns(path, options) == ([] if "[]" in text else ["_id", "incident/type"])
+    return read_all(JsonReader(), path, options)
+
+
+def test_records_under_a_key_as_in_a_kobo_api_export(tmp_path: Path) -> None:
+    kobo = {
+        "count": 2,
+        "next": None,
+        "previous": None,
+        "results": [
+            {"_id": 1, "incident": {"type": "grooming"}},
+            {"_id": 2, "incident": {"type": "csam"}},
+        ],
+        "after": {"ignored": [1, 2, {"deep": True}]},
+    }
+    frame = read_records(tmp_path, json.dumps(kobo, indent=2), "results")
+    assert frame is not None
+    assert frame.rows() == [(1, "1", "grooming"), (2, "2", "csam")]
+
+
+def test_records_two_levels_down_across_chunks(tmp_path: Path) -> None:
+    # A sibling value larger than a chunk is skipped without disturbing the scan.
+    big = "x" * (CHUNK_BYTES + 10)
+    text = json.dumps(
+        {
+            "meta": {"note": big},
+            "data": {"total": 1, "items": [{"_id": 7, "incident": {"type": "csam"}}]},
+        }
+    )
+    frame = read_records(tmp_path, text, "data.items")
+    assert frame is not None
+    assert frame.rows() == [(1, "7", "csam")]
+    assert read_records(tmp_path, '{"data": {"items": []}}', "data.items") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "records", "message"),
+    [
+        (
+            '{"count": 0, "next": null}',
+            "results",
+            r"records 'results': the top level has no key 'results' "
+            r"\(keys found: 'count', 'next'\)",
+        ),
+        (
+            '{"data": {"rows": []}}',
+            "data.items",
+            r"'data' has no key 'items' \(keys found: 'rows'\)",
+        ),
+        ('{"results": {"a": 1}}', "results", "records 'results' is an object, not an array"),
+        ('{"results": null}', "results", "records 'results' is null, not an array"),
+        ('{"data": 3}', "data.items", "'data' is a number, not an object"),
+        ('[{"a": 1}]', "results", "the top level is an array, not an object"),
+        ('{"results": [{"a": 1}]', "results", "ends before the object is closed"),
+        ('{"results": [{"a": 1}]} []', "results", "unexpected data after the object's closing"),
+        ('{"n": 1 "results": []}', "results", "expected ',' or '}'"),
+        ('{"results": [1]}', "results", "item 1 is a number, not an object"),
+    ],
+)
+def test_records_path_problems_are_clear(
+    tmp_path: Path, text: str, records: str, message: str
+) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(text, encoding="utf-8")
+    options = ReaderOptions(format="json", records=records)
+    with pytest.raises(MalformedFileError, match=message) as caught:
+        list(JsonReader().batches(path, options))
+    with pytest.raises(MalformedFileError, match=message):
+        JsonReader().columns(path, options)
+    assert_names_file(caught.value, path)
+
+
+def test_an_object_without_records_suggests_the_option(tmp_path: Path) -> None:
+    assert "records: results" in str(refused(tmp_path, '{"count": 1, "results": []}'))

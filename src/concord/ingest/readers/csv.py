@@ -11,7 +11,8 @@ How a file is read:
 2. **Layout.** The delimiter (``auto``: ``,`` ``;`` tab or ``|``) is the candidate that splits the
    header into the most columns *and* splits the rows of the first 64 KiB consistently — see
    :func:`sniff_delimiter` for why ``csv.Sniffer`` is not used. The header is the first non-blank
-   record; a blank name becomes ``column_N``, duplicate names are refused.
+   record from line ``header_row`` on (default 1; the lines above it — a title, an export
+   date — are skipped unread); a blank name becomes ``column_N``, duplicate names are refused.
 3. **Rows.** polars scans the file in streaming batches. Each row's ``__row__`` is the
    **physical line where the record starts** (line 1 is the header), computed in polars from
    the line breaks inside the row's quoted cells, so a steward can jump to it in any editor.
@@ -120,9 +121,14 @@ class CsvReader(Reader):
         text = decoder.decode(head, final=len(head) == size)
         if "\n" not in text:
             text = text.replace("\r", "\n")
-        delimiter = self._delimiter(options.delimiter, text, source)
+        delimiter = self._delimiter(options.delimiter, _body(text, options.header_row), source)
         names, _ = read_header(
-            text, delimiter, source, truncated=len(head) < size, hint=self.duplicate_hint
+            text,
+            delimiter,
+            source,
+            truncated=len(head) < size,
+            hint=self.duplicate_hint,
+            first_line=options.header_row,
         )
         return names
 
@@ -155,21 +161,28 @@ class CsvReader(Reader):
         try:
             if codec not in (UTF8, UTF8_SIG) or cr_only:
                 copy = _utf8_copy(path, codec, source, cr_only=cr_only)
-            layout = self.layout(copy or path, source, options.delimiter)
+            layout = self.layout(copy or path, source, options.delimiter, options.header_row)
             yield from read_layout(layout, batch_rows)
         finally:
             if copy is not None:
                 with suppress(OSError):
                     copy.unlink()
 
-    def layout(self, utf8_path: Path, source: str, delimiter: str) -> CsvLayout:
-        """Delimiter, column names and header size of a UTF-8 file."""
+    def layout(
+        self, utf8_path: Path, source: str, delimiter: str, header_row: int = 1
+    ) -> CsvLayout:
+        """Delimiter, column names and header size (lines to its end) of a UTF-8 file."""
         head = read_head(utf8_path, MAX_HEADER_BYTES)
         size = utf8_path.stat().st_size
         text = codecs.getincrementaldecoder(UTF8_SIG)().decode(head, final=len(head) == size)
-        chosen = self._delimiter(delimiter, text, source)
+        chosen = self._delimiter(delimiter, _body(text, header_row), source)
         names, header_lines = read_header(
-            text, chosen, source, truncated=len(head) < size, hint=self.duplicate_hint
+            text,
+            chosen,
+            source,
+            truncated=len(head) < size,
+            hint=self.duplicate_hint,
+            first_line=header_row,
         )
         return CsvLayout(utf8_path, source, chosen, names, header_lines)
 
@@ -238,29 +251,55 @@ def sniff_delimiter(text: str) -> str | None:
     return chosen
 
 
+def _body(text: str, first_line: int) -> str:
+    """``text`` from its 1-based physical line ``first_line`` on ("" when it has fewer lines)."""
+    start = 0
+    for _ in range(first_line - 1):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return ""
+    return text[start:]
+
+
 def read_header(
-    text: str, delimiter: str, source: str, *, truncated: bool, hint: str = ""
+    text: str,
+    delimiter: str,
+    source: str,
+    *,
+    truncated: bool,
+    hint: str = "",
+    first_line: int = 1,
 ) -> tuple[list[str], int]:
-    """Column names and the number of physical lines the header (and blank lines before) takes.
+    """Column names and the number of physical lines up to the header's end.
 
     ``text`` is the decoded start of the file; ``truncated`` says the file goes on after it.
+    The header is the first non-blank record from line ``first_line`` on; the lines above are
+    not parsed at all (a title line may hold an unbalanced quote), only counted.
     """
-    reader = csv.reader(split_lines(text), delimiter=delimiter, strict=True)
+    above = first_line - 1
+    body = _body(text, first_line)
+    if above and not body and not truncated:
+        lines = text.count("\n") + (not text.endswith("\n"))
+        raise MalformedFileError(
+            f"{source}: header_row is {first_line} but the file has only {lines} line(s)"
+        )
+    reader = csv.reader(split_lines(body), delimiter=delimiter, strict=True)
     try:
         for record in reader:
             if record and any(cell.strip() for cell in record):
-                if truncated and reader.line_num >= text.count("\n") + (not text.endswith("\n")):
+                if truncated and reader.line_num >= body.count("\n") + (not body.endswith("\n")):
                     break  # the record reached the end of what was read: it may go on
-                return column_names(record, source=source, hint=hint), reader.line_num
+                return column_names(record, source=source, hint=hint), above + reader.line_num
     except csv.Error as exc:
         if not truncated:
             raise MalformedFileError(
-                f"{source} line {reader.line_num}: the header row cannot be read ({exc}); "
-                "is a quote never closed?"
+                f"{source} line {above + reader.line_num}: the header row cannot be read "
+                f"({exc}); is a quote never closed?"
             ) from exc
     else:
         if not truncated:
-            raise MalformedFileError(f"{source}: has no header row, only blank lines")
+            where = f" on or after line {first_line} (header_row)" if above else ""
+            raise MalformedFileError(f"{source}: has no header row{where}, only blank lines")
     raise MalformedFileError(
         f"{source}: the header row does not end within the first "
         f"{MAX_HEADER_BYTES // 1024} KiB; is a quote never closed, or is this not a CSV file?"

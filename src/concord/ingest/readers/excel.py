@@ -2,7 +2,8 @@
 
 * **Sheet**: ``options.sheet`` by name (exact, else ignoring case) or 0-based index; the first
   sheet by default (a Kobo XLSX export's main table; its repeat groups are later sheets).
-* **Header**: the first row with any value; it ends at its last non-empty cell. Blank names
+* **Header**: the first row with any value from row ``header_row`` on (default 1; the rows
+  above it — a title, an export date — are skipped); it ends at its last non-empty cell. Blank names
   become ``column_N``, duplicates are refused (see :func:`.base.column_names`).
 * **``__row__``** is the sheet's own row number — what Excel shows in the margin.
 * **Cells become text as Excel shows them by default**: integers without ``.0`` (``12.0`` →
@@ -67,7 +68,7 @@ class ExcelReader(Reader):
         source = str(path)
         with _workbook(path, source) as book:
             sheet = _sheet(book, options.sheet, source)
-            return _header(_rows(sheet, source), sheet, source)
+            return _header(_rows(sheet, source), sheet, source, options.header_row)
 
     def batches(
         self, path: Path, options: ReaderOptions, *, batch_rows: int = DEFAULT_BATCH_ROWS
@@ -83,7 +84,7 @@ class ExcelReader(Reader):
         with _workbook(path, source) as book:
             sheet = _sheet(book, options.sheet, source)
             rows = _rows(sheet, source)
-            names = _header(rows, sheet, source)
+            names = _header(rows, sheet, source, options.header_row)
             width = len(names)
             values: list[list[str | None]] = []
             numbers: list[int] = []
@@ -267,13 +268,28 @@ def _rows(sheet: ReadOnlyWorksheet, source: str) -> Iterator[tuple[int, tuple[An
 
 
 def _header(
-    rows: Iterator[tuple[int, tuple[Any, ...]]], sheet: ReadOnlyWorksheet, source: str
+    rows: Iterator[tuple[int, tuple[Any, ...]]],
+    sheet: ReadOnlyWorksheet,
+    source: str,
+    header_row: int = 1,
 ) -> list[str]:
-    """The names in the first row with a value; an empty sheet is refused like an empty file."""
+    """The names in the first row with a value from ``header_row`` on.
+
+    An empty sheet is refused like an empty file.
+    """
+    last = 0
     for number, row in rows:
+        last = number
+        if number < header_row:
+            continue  # a title or an export date above the header
         cells = [cell_text(v) for v in row]
         while cells and cells[-1] is None:
             cells.pop()
         if cells:
             return column_names(cells, source=source, where=f"header (row {number})")
+    if header_row > 1:
+        raise MalformedFileError(
+            f"{source}: the sheet {sheet.title!r} has no header row on or after row "
+            f"{header_row} (header_row); it has {last} row(s)"
+        )
     raise MalformedFileError(f"{source}: the sheet {sheet.title!r} is empty: no header row")

@@ -1,4 +1,4 @@
-"""JSON (a top-level array of objects) and JSON Lines (one object per line) → text batches.
+"""JSON (an array of objects, at the top or under a key path) and JSON Lines → text batches.
 
 Each object becomes one row:
 
@@ -69,14 +69,16 @@ class _JsonFormat(Reader):
     """Shared by both JSON readers (see the module docstring for the two steps)."""
 
     @abstractmethod
-    def _items(self, chunks: Iterator[str], source: str) -> Iterator[tuple[int, Flat]]:
+    def _items(
+        self, chunks: Iterator[str], source: str, options: ReaderOptions
+    ) -> Iterator[tuple[int, Flat]]:
         """(``__row__``, flattened item) for every object in the text."""
 
     def columns(self, path: Path, options: ReaderOptions) -> list[str]:
         """The union of the items' fields: a full read of the file (JSON has no header)."""
         source = str(path)
         fields = _Fields(source)
-        for number, item in self._items(self._text(path, options, source), source):
+        for number, item in self._items(self._text(path, options, source), source, options):
             fields.note(number, item)
         return fields.names()
 
@@ -85,9 +87,11 @@ class _JsonFormat(Reader):
     ) -> Iterator[pl.DataFrame]:
         check_batch_rows(batch_rows)
         source = str(path)
-        return self._read(self._text(path, options, source), source, batch_rows)
+        return self._read(self._text(path, options, source), source, options, batch_rows)
 
-    def _read(self, text: Iterator[str], source: str, batch_rows: int) -> Iterator[pl.DataFrame]:
+    def _read(
+        self, text: Iterator[str], source: str, options: ReaderOptions, batch_rows: int
+    ) -> Iterator[pl.DataFrame]:
         fields = _Fields(source)
         rows: list[Flat] = []
         numbers: list[int] = []
@@ -95,7 +99,7 @@ class _JsonFormat(Reader):
             prefix="concord-json-", ignore_cleanup_errors=True
         ) as folder:
             spilled: list[Path] = []
-            for number, item in self._items(text, source):
+            for number, item in self._items(text, source, options):
                 fields.note(number, item)
                 if not any(item.values()):
                     continue  # an object with no values carries nothing, like a blank CSV line
@@ -147,12 +151,19 @@ class _Fields:
 
 
 class JsonReader(_JsonFormat):
-    """A JSON document whose top level is an array of objects; ``__row__`` is the item number."""
+    """A JSON array of objects; ``__row__`` is the item number.
+
+    The array is the whole document, or the value at the key path ``options.records``
+    (``results``, ``data.items``) — see :class:`.jsontext.ArrayScanner`.
+    """
 
     name: ClassVar[str] = "json"
 
-    def _items(self, chunks: Iterator[str], source: str) -> Iterator[tuple[int, Flat]]:
-        scanner = ArrayScanner(chunks, source)
+    def _items(
+        self, chunks: Iterator[str], source: str, options: ReaderOptions
+    ) -> Iterator[tuple[int, Flat]]:
+        path = tuple(options.records.split(".")) if options.records else ()
+        scanner = ArrayScanner(chunks, source, path)
         for number, value in scanner.items():
             if not isinstance(value, dict):
                 raise MalformedFileError(
@@ -167,7 +178,9 @@ class JsonLinesReader(_JsonFormat):
 
     name: ClassVar[str] = "jsonl"
 
-    def _items(self, chunks: Iterator[str], source: str) -> Iterator[tuple[int, Flat]]:
+    def _items(
+        self, chunks: Iterator[str], source: str, options: ReaderOptions
+    ) -> Iterator[tuple[int, Flat]]:
         decoder = json.JSONDecoder()
         for number, line in text_lines(chunks, source):
             text = line.strip()

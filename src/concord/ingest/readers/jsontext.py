@@ -4,6 +4,13 @@ Why not ``json.load``: it holds the whole file. Why not ``ijson``: its errors ca
 column, and a data steward needs both. The array is parsed with the standard library's C
 scanner (``JSONDecoder.raw_decode``) one item at a time over a sliding buffer of 1 MiB chunks,
 so memory is bounded by the largest item and every error points at its line and column.
+
+With a key path (the reader option ``records: results`` or ``data.items``), the array is found
+inside objects the same way: each enclosing object is scanned member by member, the values of
+other keys are parsed one at a time and dropped (each bounded like an item), the scanner
+descends into the named key and reads its array item by item, then checks the rest of each
+enclosing object. KoboToolbox's API export ``{"count": 3, "next": null, "results": [...]}``
+is read this way without holding more than one record.
 """
 
 from __future__ import annotations
@@ -18,7 +25,10 @@ from concord.ingest.readers.textfile import MAX_LINE_BYTES
 
 #: The largest single item of a JSON array (a case record is a few KiB).
 MAX_ITEM_CHARS = 16 * 1024 * 1024
+#: Keys named in the error for a key path that is not there (a record object has a few dozen).
+MAX_KEYS_LISTED = 20
 _SPACE = re.compile(r"[ \t\n\r]*")
+_KINDS = {"{": "an object", "[": "an array", '"': "a string", "t": "true/false", "f": "true/false"}
 
 
 def why(exc: BaseException) -> str:
@@ -48,11 +58,12 @@ def text_lines(chunks: Iterator[str], source: str) -> Iterator[tuple[int, str]]:
 
 
 class ArrayScanner:
-    """Items of a top-level JSON array, parsed one at a time from a sliding text buffer."""
+    """Items of a JSON array (top-level or at a key path), parsed one at a time from a buffer."""
 
-    def __init__(self, chunks: Iterator[str], source: str) -> None:
+    def __init__(self, chunks: Iterator[str], source: str, path: tuple[str, ...] = ()) -> None:
         self.chunks = chunks
         self.source = source
+        self.path = path  # the keys leading to the array; () for a top-level array
         self.decoder = json.JSONDecoder()
         self.buf = ""
         self.pos = 0
@@ -70,13 +81,31 @@ class ArrayScanner:
         first = self._peek()
         if first == "":
             raise MalformedFileError(f"{self.source}: is empty (only white space)")
-        if first != "[":
+        if self.path:
+            self._descend()
+        elif first != "[":
             what = "an object" if first == "{" else f"{first!r}"
+            hint = (
+                "; records under a key, such as KoboToolbox's API export "
+                '{"results": [...]}, are read with the reader option records: results'
+                if first == "{"
+                else ""
+            )
             raise self._error(
                 self.pos,
                 f"the file starts with {what}; Concord's JSON format is an array of record "
-                "objects [{...}, {...}] (one object per line is format 'jsonl')",
+                f"objects [{{...}}, {{...}}] (one object per line is format 'jsonl'){hint}",
             )
+        yield from self._array()
+        for _ in self.path:  # the rest of each enclosing object, innermost first
+            while self._key(first=False) is not None:
+                self._skip_value()
+        if self._peek() != "":
+            end = "object's closing '}'" if self.path else "array's closing ']'"
+            raise self._error(self.pos, f"unexpected data after the {end}")
+
+    def _array(self) -> Iterator[tuple[int, Any]]:
+        """The items of the array that starts at the next character."""
         self.pos += 1
         number = 0
         if self._peek() == "]":
@@ -93,8 +122,68 @@ class ArrayScanner:
                     self._unexpected(separator, f"',' or ']' after item {number}")
                 if self._peek() == "]":
                     raise self._error(self.pos, "a comma before ']' (trailing comma)")
-        if self._peek() != "":
-            raise self._error(self.pos, "unexpected data after the array's closing ']'")
+
+    def _descend(self) -> None:
+        """Move to the array at ``self.path``, parsing and dropping the values of other keys."""
+        dotted = ".".join(self.path)
+        for depth, wanted in enumerate(self.path):
+            here = f"{'.'.join(self.path[:depth])!r}" if depth else "the top level"
+            found = self._peek()
+            if found != "{":
+                raise self._error(
+                    self.pos, f"records {dotted!r}: {here} is {_kind(found)}, not an object"
+                )
+            self.pos += 1
+            keys: list[str] = []
+            while (key := self._key(first=not keys)) != wanted:
+                if key is None:
+                    listed = ", ".join(repr(k) for k in keys[:MAX_KEYS_LISTED]) or "none"
+                    more = (
+                        f" and {len(keys) - MAX_KEYS_LISTED} more"
+                        if len(keys) > MAX_KEYS_LISTED
+                        else ""
+                    )
+                    raise MalformedFileError(
+                        f"{self.source}: records {dotted!r}: {here} has no key {wanted!r} "
+                        f"(keys found: {listed}{more})"
+                    )
+                keys.append(key)
+                self._skip_value()
+        found = self._peek()
+        if found != "[":
+            raise self._error(
+                self.pos,
+                f"records {dotted!r} is {_kind(found)}, not an array of record objects",
+            )
+
+    def _skip_value(self) -> None:
+        """Parse and drop the value of a key off the path (bounded like an item)."""
+        self._peek()  # raw_decode does not skip the white space before a value
+        self._value()
+
+    def _key(self, *, first: bool) -> str | None:
+        """The next member's key, consuming it and its ':'; None at the object's '}'.
+
+        ``first``: no member has been read yet, so no ',' comes before this one.
+        """
+        found = self._peek()
+        if found == "}":
+            self.pos += 1
+            return None
+        if not first:
+            self.pos += 1
+            if found != ",":
+                self._unexpected(found, "',' or '}' after an object's member", "object")
+            found = self._peek()
+        if found != '"':
+            self.pos += 1
+            self._unexpected(found, "a key in double quotes", "object")
+        key = self._value()
+        found = self._peek()
+        self.pos += 1
+        if found != ":":
+            self._unexpected(found, "':' after a key", "object")
+        return str(key)
 
     def _value(self) -> Any:
         while True:
@@ -154,9 +243,20 @@ class ArrayScanner:
     def _error(self, pos: int, message: str) -> MalformedFileError:
         return MalformedFileError(f"{self.source} {self._where(pos)}: {message}")
 
-    def _unexpected(self, found: str, expected: str) -> None:
+    def _unexpected(self, found: str, expected: str, what: str = "array") -> None:
         if found == "":
             raise MalformedFileError(
-                f"{self.source}: the file ends before the array is closed (cut off?)"
+                f"{self.source}: the file ends before the {what} is closed (cut off?)"
             )
         raise self._error(self.pos - 1, f"expected {expected}, found {found!r}")
+
+
+def _kind(first: str) -> str:
+    """What a JSON value is, in words, from its first character ("" at the end of the file)."""
+    if first == "":
+        return "missing (the file ends)"
+    if first in _KINDS:
+        return _KINDS[first]
+    if first == "n":
+        return "null"
+    return "a number" if first in "-0123456789" else f"{first!r} (not JSON)"
