@@ -41,6 +41,7 @@ def _register() -> None:
     """Attach every command group. Imported here so ``concord --help`` lists them all."""
     from concord.cli import (
         admin,
+        agreement,
         alerts,
         audit,
         consent,
@@ -57,6 +58,7 @@ def _register() -> None:
     )
 
     app.add_typer(admin.app, name="admin")
+    app.add_typer(agreement.app, name="agreement")
     app.add_typer(alerts.app, name="alerts")
     app.add_typer(audit.app, name="audit")
     app.add_typer(consent.app, name="consent")

@@ -22,6 +22,7 @@ from concord.db.models.protection import (
     SubjectDisclosure,
 )
 from concord.db.models.records import IngestBatch, QuarantinedRow, Record, RecordConcept
+from concord.db.models.sharing import AgreementApproval, SharingAgreement
 from concord.db.models.vocab import (
     VocabConcept,
     VocabConceptBroader,
@@ -32,6 +33,7 @@ from concord.db.models.vocab import (
 )
 
 __all__ = [
+    "AgreementApproval",
     "ApiToken",
     "AuditEntry",
     "Base",
@@ -51,6 +53,7 @@ __all__ = [
     "Record",
     "RecordConcept",
     "RetentionRule",
+    "SharingAgreement",
     "SubjectDisclosure",
     "TrainingRecord",
     "User",
