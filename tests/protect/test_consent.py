@@ -25,10 +25,10 @@ from sqlalchemy.orm import Session
 
 from concord.db.models import AuditEntry, ConsentRecord, SubjectDisclosure
 from concord.errors import ConsentDeniedError, InputError, NotFoundError
+from concord.moments import as_utc
 from concord.protect import consent
 from concord.protect.audit import AuditTrail
 from concord.protect.consent_terms import (
-    as_utc,
     scope_label,
     sharing_agreement_scope,
     sharing_org_scope,

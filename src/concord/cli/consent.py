@@ -23,9 +23,9 @@ from concord.cli.common import audit_trail, cli_actor, console, migrated_engine
 from concord.config import get_settings
 from concord.db import session_scope
 from concord.errors import InputError
+from concord.moments import as_utc
 from concord.protect import consent
 from concord.protect.audit import AuditTrail
-from concord.protect.consent_terms import as_utc
 from concord.protect.pseudonyms import PseudonymKeys
 
 app = typer.Typer(

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from concord.db.models import AuditEntry
 from concord.errors import InputError
+from concord.moments import as_utc
 from concord.protect.keyfiles import load_or_create_secret
 
 GENESIS_HASH = "0" * 64
@@ -64,9 +65,7 @@ class AuditFields(Protocol):
 
 def _utc_naive(moment: datetime) -> datetime:
     """SQLite gives back naive datetimes, PostgreSQL aware ones: hash the same form for both."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment
+    return as_utc(moment).replace(tzinfo=None)
 
 
 def canonical_content(entry: AuditFields) -> bytes:

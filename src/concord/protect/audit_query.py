@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Literal, get_args
 
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from concord.db.models import AuditEntry
 from concord.errors import InputError
+from concord.moments import as_utc
 
 ExportFormat = Literal["jsonl", "csv"]
 EXPORT_FORMATS: tuple[str, ...] = get_args(ExportFormat)
@@ -84,9 +85,9 @@ class AuditFilter(BaseModel):
         if self.action is not None:
             found.append(_action_matches(self.action))
         if self.since is not None:
-            found.append(AuditEntry.at >= _as_utc(self.since))
+            found.append(AuditEntry.at >= as_utc(self.since))
         if self.until is not None:
-            found.append(AuditEntry.at < _as_utc(self.until))
+            found.append(AuditEntry.at < as_utc(self.until))
         if self.visible_to is not None:
             found.append(
                 or_(
@@ -108,13 +109,6 @@ def _action_matches(action: str) -> ColumnElement[bool]:
     if action.endswith("."):
         return starts
     return or_(AuditEntry.action == action, starts)
-
-
-def _as_utc(moment: datetime) -> datetime:
-    """Aware UTC: PostgreSQL compares instants; SQLite stores UTC wall time and drops the zone."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def _filtered(audit_filter: AuditFilter | None) -> Select[AuditEntry]:
@@ -177,7 +171,7 @@ def iter_audit(
 
 def format_at(moment: datetime) -> str:
     """An entry's time as ISO 8601 in UTC, the same on SQLite (naive) and PostgreSQL (aware)."""
-    return _as_utc(moment).isoformat(timespec="microseconds")
+    return as_utc(moment).isoformat(timespec="microseconds")
 
 
 def audit_entry_dict(entry: AuditEntry) -> dict[str, Any]:

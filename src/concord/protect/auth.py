@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from concord.db.models import ApiToken, User, UserSession
 from concord.errors import AuthenticationError, InputError
+from concord.moments import as_utc
 from concord.protect.audit import AuditTrail
 from concord.protect.identity import load_principal
 from concord.protect.passwords import hash_password, needs_rehash, verify_password
@@ -44,11 +45,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite returns naive datetimes (stored as UTC); compare them as UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 @dataclass(frozen=True)
 class LoginResult:
     user: User
@@ -62,7 +58,7 @@ def login(
     """Check the password and open a session, or raise :class:`AuthenticationError`."""
     now = _now()
     user = session.scalar(select(User).where(User.username == username))
-    if user is not None and user.locked_until is not None and _aware(user.locked_until) > now:
+    if user is not None and user.locked_until is not None and as_utc(user.locked_until) > now:
         verify_password(None, password)  # same cost as any other attempt
         audit.record(
             session,
@@ -73,7 +69,7 @@ def login(
         )
         raise AuthenticationError(
             "this account is locked after too many wrong passwords; try again after "
-            f"{_aware(user.locked_until):%H:%M} UTC or ask an administrator"
+            f"{as_utc(user.locked_until):%H:%M} UTC or ask an administrator"
         )
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
@@ -137,13 +133,13 @@ def session_for(session: Session, session_id: str) -> tuple[UserSession, User] |
     if row is None:
         return None
     now = _now()
-    if _aware(row.expires_at) <= now or _aware(row.last_seen_at) + SESSION_IDLE <= now:
+    if as_utc(row.expires_at) <= now or as_utc(row.last_seen_at) + SESSION_IDLE <= now:
         session.delete(row)
         return None
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
         return None
-    if now - _aware(row.last_seen_at) > timedelta(minutes=1):  # avoid a write per request
+    if now - as_utc(row.last_seen_at) > timedelta(minutes=1):  # avoid a write per request
         row.last_seen_at = now
     return row, user
 
@@ -239,12 +235,12 @@ def principal_for_token(session: Session, secret: str) -> Principal:
         raise AuthenticationError("this is not a Concord API token")
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
     now = _now()
-    if token is None or token.revoked_at is not None or _aware(token.expires_at) <= now:
+    if token is None or token.revoked_at is not None or as_utc(token.expires_at) <= now:
         raise AuthenticationError("the API token is unknown, revoked or expired")
     user = session.get(User, token.user_id)
     if user is None or not user.is_active:
         raise AuthenticationError("the API token's user is not active")
-    if token.last_used_at is None or now - _aware(token.last_used_at) > timedelta(minutes=5):
+    if token.last_used_at is None or now - as_utc(token.last_used_at) > timedelta(minutes=5):
         token.last_used_at = now
     return load_principal(
         session,

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from concord.db.models import CapacityAssessment, ConsentRecord, HarmException, SubjectDisclosure
 from concord.errors import InputError, NotFoundError
+from concord.moments import as_utc
 from concord.protect.audit import AuditTrail
 from concord.protect.consent_rules import (
     BASIS_CONSENT,
@@ -52,7 +53,6 @@ from concord.protect.consent_terms import (
     PARTIES,
     SIMPLE_SCOPES,
     STATUSES,
-    as_utc,
     check_choice,
     check_subject,
     day,

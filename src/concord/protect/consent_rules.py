@@ -38,6 +38,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from concord.db.models import CapacityAssessment, ConsentRecord
+from concord.moments import as_utc
 from concord.protect.consent_terms import (
     CAPABLE,
     CAREGIVER,
@@ -45,7 +46,6 @@ from concord.protect.consent_terms import (
     GIVEN,
     NOT_APPLICABLE,
     REFUSED,
-    as_utc,
     check_subject,
     day,
     scope_label,

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from concord.errors import InputError
+from concord.moments import as_utc
 
 CHILD = "child"
 CAREGIVER = "caregiver"
@@ -125,14 +126,6 @@ def require_text(value: str | None, what: str) -> str:
     if not text:
         raise InputError(f"{what} is required")
     return text
-
-
-def as_utc(moment: datetime) -> datetime:
-    """An aware UTC datetime. SQLite gives back naive datetimes (stored as UTC), PostgreSQL
-    aware ones; a caller's naive datetime is taken to be UTC too."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def moment(at: datetime | None, what: str = "the time") -> datetime:

@@ -26,9 +26,9 @@ from sqlalchemy.orm import Session
 
 from concord.db.models import HarmException
 from concord.errors import InputError, NotFoundError
+from concord.moments import as_utc
 from concord.protect.audit import AuditTrail
 from concord.protect.consent_terms import (
-    as_utc,
     check_subject,
     day,
     moment,

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from concord.db.models import ConsentRecord, SubjectDisclosure
 from concord.errors import ConsentDeniedError, InputError, NotFoundError
+from concord.moments import as_utc
 from concord.protect.audit import AuditTrail
 from concord.protect.consent_rules import ConsentDecision, may_use, subject_records
 from concord.protect.consent_terms import (
@@ -32,7 +33,6 @@ from concord.protect.consent_terms import (
     PARTIES,
     REFUSED,
     SHARING_ORG_PREFIX,
-    as_utc,
     check_choice,
     check_subject,
     day,
