@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from concord.errors import InputError
 from concord.moments import as_utc
+from concord.slugs import ORG_SLUG
 
 CHILD = "child"
 CAREGIVER = "caregiver"
@@ -40,7 +41,6 @@ SHARING_AGREEMENT_PREFIX = "sharing:agreement:"
 
 # Organisation slugs as PseudonymKeys accepts them; agreement ids may also carry upper case,
 # dots and digits (agreement numbers such as "DSA-2026.04").
-_ORG_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _AGREEMENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _SUBJECT_KEY = re.compile(r"^[0-9a-f]{64}$")
 _SCOPE_HELP = (
@@ -64,7 +64,7 @@ def validate_scope(scope: str) -> str:
     if scope in SIMPLE_SCOPES:
         return scope
     if scope.startswith(SHARING_ORG_PREFIX):
-        if _ORG_SLUG.match(scope.removeprefix(SHARING_ORG_PREFIX)):
+        if ORG_SLUG.match(scope.removeprefix(SHARING_ORG_PREFIX)):
             return scope
         raise InputError(
             f"{scope!r}: the organisation after {SHARING_ORG_PREFIX!r} must be an organisation "
@@ -111,7 +111,7 @@ def check_subject(organisation: str, subject_key: str) -> None:
     Why insist on the pseudonym's shape: a raw child id passed by mistake would otherwise be
     stored in clear next to the consent record.
     """
-    if not _ORG_SLUG.match(organisation):
+    if not ORG_SLUG.match(organisation):
         raise InputError(f"{organisation!r} is not a valid organisation slug")
     if not _SUBJECT_KEY.match(subject_key):
         raise InputError(

@@ -20,8 +20,8 @@ from concord.protect.passwords import check_password_rules, hash_password
 from concord.protect.policy import Principal, PurposeInfo
 from concord.protect.roles import Permission, Role, parse_role
 from concord.protect.training import training_status
+from concord.slugs import ORG_SLUG
 
-_ORG_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,127}$")
 
 
@@ -35,7 +35,7 @@ def create_organisation(
     country: str | None = None,
     kind: str | None = None,
 ) -> Organisation:
-    if not _ORG_SLUG.match(slug):
+    if not ORG_SLUG.match(slug):
         raise InputError(
             f"{slug!r} is not a valid organisation id (lowercase letters, digits, '-' or '_')"
         )

@@ -30,7 +30,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import re
 import secrets
 import tempfile
 from collections.abc import Callable, Iterator
@@ -51,9 +50,9 @@ from concord.errors import (
     NotFoundError,
 )
 from concord.protect.keyfiles import load_or_create_secret
+from concord.slugs import ORG_SLUG
 
 #: Same rule as :class:`concord.protect.pseudonyms.PseudonymKeys`: the slug becomes a file name.
-_ORG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 DEK_BYTES = 32  # AES-256
 _NONCE_BYTES = 12
 _FORMAT = 1
@@ -63,7 +62,7 @@ _WRAP_DOMAIN = b"concord-dek-wrap\x1f"
 
 def validate_organisation(organisation: str) -> str:
     """``organisation`` if it is a valid slug; it becomes part of file names in the key dir."""
-    if not _ORG_RE.match(organisation):
+    if not ORG_SLUG.match(organisation):
         raise ConfigurationError(f"{organisation!r} is not a valid organisation slug")
     return organisation
 
@@ -149,7 +148,7 @@ class Keyring:
         if not self.key_dir.is_dir():
             return []
         found = (p.name[len("dek-") : -len(".json")] for p in self.key_dir.glob("dek-*.json"))
-        return sorted(org for org in found if _ORG_RE.match(org))
+        return sorted(org for org in found if ORG_SLUG.match(org))
 
     def current_version(self, organisation: str) -> int:
         """The version new values are encrypted with; the first call creates version 1."""

@@ -12,14 +12,12 @@ Keys are never stored in the database: each organisation's 32-byte key is a file
 from __future__ import annotations
 
 import hmac
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
 from concord.errors import ConfigurationError
 from concord.protect.keyfiles import load_or_create_secret
-
-_ORG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+from concord.slugs import ORG_SLUG
 
 
 class PseudonymKeys:
@@ -30,7 +28,7 @@ class PseudonymKeys:
         self._cache: dict[str, bytes] = {}
 
     def key_for(self, organisation: str) -> bytes:
-        if not _ORG_RE.match(organisation):
+        if not ORG_SLUG.match(organisation):
             raise ConfigurationError(f"{organisation!r} is not a valid organisation slug")
         if organisation not in self._cache:
             self._cache[organisation] = self._load_or_create(organisation)

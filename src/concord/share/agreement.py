@@ -9,7 +9,6 @@ error per run).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from datetime import date
 from enum import StrEnum
@@ -27,13 +26,13 @@ from pydantic import (
 
 from concord.errors import InputError
 from concord.protect.purposes import DEFAULT_PURPOSES
+from concord.slugs import ORG_SLUG, ORG_SLUG_PATTERN
 from concord.validation import describe_validation_error
 from concord.yamlio import parse_yaml
 
 #: Agreement ids are stable slugs: they name the agreement in bundles and audit entries.
 AGREEMENT_ID = r"^[a-z0-9][a-z0-9_.-]{1,127}$"
 #: The organisation slug rule of :mod:`concord.protect.identity`.
-ORG_SLUG = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 _PURPOSE_SLUG = r"^[a-z][a-z0-9_]{1,63}$"
 
 
@@ -112,7 +111,7 @@ class Agreement(_Strict):
     id: str = Field(pattern=AGREEMENT_ID)
     version: int = Field(ge=1)
     title: str = Field(min_length=1)
-    provider: str = Field(pattern=ORG_SLUG)
+    provider: str = Field(pattern=ORG_SLUG_PATTERN)
     recipients: list[str] = Field(min_length=1)
     purpose: str = Field(pattern=_PURPOSE_SLUG)
     legal_basis: str = Field(min_length=1)
@@ -132,7 +131,7 @@ class Agreement(_Strict):
     @field_validator("recipients")
     @classmethod
     def _recipient_slugs(cls, value: list[str]) -> list[str]:
-        bad = [r for r in value if not re.match(ORG_SLUG, r)]
+        bad = [r for r in value if not ORG_SLUG.match(r)]
         if bad:
             raise ValueError(f"not organisation ids: {', '.join(map(repr, bad))}")
         return value
