@@ -21,7 +21,6 @@ from concord.indicators.warning import (
     store_alerts,
 )
 from concord.vocab.loader import shipped_vocabulary
-from concord.vocab.model import Vocabulary
 
 app = typer.Typer(
     help="Early warning: an indicator rising above its baseline in several countries at once.",
@@ -57,7 +56,7 @@ def run(
             "(or every such alert was already acknowledged)."
         )
     for alert_id, indicator, period, members in open_now:
-        where = ", ".join(_label(vocabulary, m) for m in members)
+        where = ", ".join(vocabulary.label_of(m) for m in members)
         console.print(f"[bold red]alert {alert_id}[/] {indicator} in {period.isoformat()}: {where}")
 
 
@@ -106,8 +105,3 @@ def export(output: Annotated[Path, typer.Option("--output", "-o")]) -> None:
         alerts = [alert_dict(a) for a in list_alerts(session)]
     output.write_text(json.dumps(alerts, indent=2, ensure_ascii=False), encoding="utf-8")
     console.print(f"{len(alerts)} alert(s) written to {output}")
-
-
-def _label(vocabulary: Vocabulary, concept_id: str) -> str:
-    concept = vocabulary.get(concept_id)
-    return concept.label() if concept else concept_id

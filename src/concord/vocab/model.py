@@ -140,6 +140,12 @@ class Vocabulary(_Strict):
         found = self._by_id.get(concept_id)
         return found[1] if found else None
 
+    def label_of(self, concept_id: str) -> str:
+        """The concept's English label for display, or the id itself when it is unknown
+        (a code from a newer vocabulary must still show as something)."""
+        concept = self.get(concept_id)
+        return concept.label() if concept else concept_id
+
     def scheme_of(self, concept_id: str) -> Scheme | None:
         found = self._by_id.get(concept_id)
         return found[0] if found else None

@@ -51,10 +51,7 @@ def _labeller(vocabulary: Vocabulary) -> Callable[[str | None], str]:
     """A template filter: concept id → its English label (the id itself when unknown)."""
 
     def label(concept_id: str | None) -> str:
-        if not concept_id:
-            return ""
-        concept = vocabulary.get(concept_id)
-        return concept.label() if concept else concept_id
+        return vocabulary.label_of(concept_id) if concept_id else ""
 
     return label
 

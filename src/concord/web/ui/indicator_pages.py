@@ -17,14 +17,12 @@ from sqlalchemy.orm import Session
 
 from concord.errors import NotFoundError
 from concord.indicators import charts
-from concord.indicators.chart_data import Labeller
 from concord.indicators.compute import IndicatorResult
 from concord.indicators.definitions import parse_definitions, save_definition
 from concord.indicators.export import to_csv, to_excel
 from concord.indicators.service import IndicatorService, overlay_for, warnings_for
 from concord.indicators.warning import acknowledge, alert_dict, list_alerts, store_alerts
 from concord.protect.roles import Permission
-from concord.vocab.model import Vocabulary
 from concord.web.auth import Guard, audit_trail, requires
 from concord.web.deps import db_session
 from concord.web.templating import render
@@ -51,14 +49,6 @@ def service(request: Request) -> IndicatorService:
 ServiceDep = Annotated[IndicatorService, Depends(service)]
 
 
-def _labeller(vocabulary: Vocabulary) -> Labeller:
-    def label(concept_id: str) -> str:
-        concept = vocabulary.get(concept_id)
-        return concept.label() if concept else concept_id
-
-    return label
-
-
 def _result(
     indicators: IndicatorService, guard: Guard, indicator_id: str, country: str, by: str = ""
 ) -> IndicatorResult:
@@ -80,7 +70,7 @@ def dashboard_charts(
     if not result.available:
         return []
     ctx = indicators.chart_context(result)
-    label = _labeller(indicators.vocabulary)
+    label = indicators.vocabulary.label_of
     specs: list[dict[str, Any]] = []
     definition = result.definition
     breakdown = definition.breakdown[0] if definition.breakdown else None
