@@ -63,10 +63,11 @@ def _result(
 
 
 def dashboard_charts(
-    indicators: IndicatorService, guard: Guard, indicator_id: str, country: str
+    indicators: IndicatorService, guard: Guard, result: IndicatorResult, country: str
 ) -> list[dict[str, Any]]:
-    """The specs a dashboard shows: the series (with overlay), by country, and a breakdown."""
-    result = _result(indicators, guard, indicator_id, country)
+    """The specs a dashboard shows for ``result``: the series (with overlay), by country, and a
+    breakdown (those two computed here, by the dimension they show)."""
+    indicator_id = result.definition.id
     if not result.available:
         return []
     ctx = indicators.chart_context(result)
@@ -205,7 +206,7 @@ def indicator_page(
     country: Country = "",
 ) -> Response:
     result = _result(indicators, guard, indicator_id, country)
-    specs = dashboard_charts(indicators, guard, indicator_id, country)
+    specs = dashboard_charts(indicators, guard, result, country)
     countries = (
         sorted(
             c for c in indicators.frame(guard.organisations())["country"].unique().to_list() if c
@@ -234,7 +235,8 @@ def indicator_chart(
     country: Country = "",
     chart: Annotated[int, Query(ge=0, le=5)] = 0,
 ) -> Response:
-    specs = dashboard_charts(indicators, guard, indicator_id, country)
+    result = _result(indicators, guard, indicator_id, country)
+    specs = dashboard_charts(indicators, guard, result, country)
     if fmt not in ("svg", "png") or chart >= len(specs):
         raise NotFoundError("charts export as .svg or .png; this indicator has no such chart")
     name = f"{indicator_id}{'-' + country if country else ''}-{chart}.{fmt}"
