@@ -75,6 +75,11 @@ class Principal:
     def organisations(self) -> list[str]:
         return sorted(self.roles)
 
+    @property
+    def held_purposes(self) -> frozenset[str]:
+        """Purposes held by at least one of the principal's organisations (what it may state)."""
+        return frozenset(p for org in self.roles for p in self.org_purposes.get(org, ()))
+
     def permissions_in(self, organisation: str) -> frozenset[Permission]:
         granted: set[Permission] = set()
         for role in self.roles.get(organisation, frozenset()):

@@ -95,16 +95,11 @@ def purpose_form(
     principal: PrincipalDep,
     next: Annotated[str, Query(max_length=512)] = "/",
 ) -> Response:
-    held = set().union(*principal.org_purposes.values()) if principal.org_purposes else set()
-    mine = {p for org in principal.roles for p in principal.org_purposes.get(org, ())}
+    held = principal.held_purposes
     purposes = [
-        p for p in session.scalars(select(Purpose).order_by(Purpose.name)) if p.slug in mine
+        p for p in session.scalars(select(Purpose).order_by(Purpose.name)) if p.slug in held
     ]
-    return render(
-        request,
-        "purpose.html",
-        {"purposes": purposes, "next": _safe_next(next), "any_held": bool(held)},
-    )
+    return render(request, "purpose.html", {"purposes": purposes, "next": _safe_next(next)})
 
 
 @router.post("/purpose")
@@ -117,9 +112,7 @@ def purpose_submit(
     next: Annotated[str, Form(max_length=512)] = "/",
 ) -> Response:
     chosen = purpose or None
-    if chosen is not None and not any(
-        chosen in principal.org_purposes.get(org, ()) for org in principal.roles
-    ):
+    if chosen is not None and chosen not in principal.held_purposes:
         raise InputError(f"none of your organisations holds the purpose {chosen!r}")
     user_row = _user(session, row)
     auth.set_session_purpose(session, audit_trail(request), row, user_row, chosen)
