@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from typing import Annotated
 
 import typer
@@ -17,10 +16,9 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from concord.cli.common import audit_trail, cli_actor, console, migrated_engine
+from concord.cli.common import audit_trail, cli_actor, console, migrated_engine, parse_date
 from concord.db import session_scope
 from concord.db.models import Organisation, Purpose
-from concord.errors import InputError
 from concord.protect import auth, identity, purposes, training
 from concord.protect.audit import AuditTrail
 from concord.protect.minimisation import minimisation_report
@@ -270,8 +268,8 @@ def training_add(
             user_id=user.id,
             course=course,
             issuer=issuer,
-            completed_on=_date(completed, "--completed"),
-            expires_on=_date(expires, "--expires"),
+            completed_on=parse_date(completed, "--completed"),
+            expires_on=parse_date(expires, "--expires"),
             actor=actor,
         )
         status = training.training_status(session, user.id)
@@ -311,13 +309,6 @@ def token_revoke(token_id: int) -> None:
     with _db() as (session, audit, actor):
         auth.revoke_token(session, audit, token_id=token_id, actor=actor)
     console.print(f"Token {token_id} revoked.")
-
-
-def _date(value: str, option: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"{option}: {value!r} is not a date like 2026-03-31") from None
 
 
 @app.command("minimisation")

@@ -7,6 +7,7 @@ becomes the same one-line message and exit status everywhere.
 from __future__ import annotations
 
 import getpass
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +17,7 @@ from sqlalchemy import Engine
 
 from concord.config import get_settings
 from concord.db import create_db_engine, upgrade_database
+from concord.errors import InputError
 from concord.protect.audit import AuditTrail
 from concord.vocab.loader import load_vocabulary, shipped_vocabulary
 from concord.vocab.model import Vocabulary
@@ -63,3 +65,11 @@ def cli_actor() -> str:
 def audit_trail() -> AuditTrail:
     """The node's audit trail, keyed from the configured key directory."""
     return AuditTrail.from_key_dir(get_settings().key_dir)
+
+
+def parse_date(value: str, option: str) -> date:
+    """A ``YYYY-MM-DD`` option value, or an error naming the option."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{option}: {value!r} is not a date like 2026-03-31") from None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from concord.cli.common import audit_trail, cli_actor, console, migrated_engine
+from concord.cli.common import audit_trail, cli_actor, console, migrated_engine, parse_date
 from concord.config import get_settings
 from concord.db import session_scope
 from concord.errors import InputError
@@ -78,13 +78,6 @@ def _moment(value: str | None, option: str) -> datetime | None:
         raise InputError(
             f"{option}: {value!r} is not a time like 2026-03-31T14:00 or 2026-03-31"
         ) from None
-
-
-def _date(value: str, option: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"{option}: {value!r} is not a date like 2026-03-31") from None
 
 
 def _short(subject_key: str) -> str:
@@ -276,7 +269,7 @@ def harm_request(
             scopes=scope,
             justification=justification,
             requested_by=by or cli_actor(),
-            review_on=_date(review_on, "--review-on"),
+            review_on=parse_date(review_on, "--review-on"),
         )
     console.print(
         f"Harm exception #{exception.id} requested for {_short(subject_key)} "
