@@ -39,6 +39,9 @@ PERMISSION_TEXT: dict[Permission, str] = {
     Permission.RETENTION_MANAGE: "manage retention",
     Permission.AUDIT_READ: "read the audit trail",
     Permission.ORG_ADMIN: "administer users, roles, purposes and training",
+    Permission.RELEASE_READ: "see releases and their risk reports",
+    Permission.RELEASE_WRITE: "make or revoke releases under sharing agreements",
+    Permission.FEDERATION_MANAGE: "manage the federation (trusted nodes, pushes to the hub)",
 }
 
 

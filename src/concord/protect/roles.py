@@ -37,6 +37,9 @@ class Permission(StrEnum):
     RETENTION_MANAGE = "retention.manage"
     AUDIT_READ = "audit.read"
     ORG_ADMIN = "org.admin"  # users, roles, training and purposes of the organisation
+    RELEASE_READ = "release.read"  # release plans, releases made, regional tables at a hub
+    RELEASE_WRITE = "release.write"  # run and revoke releases under agreements in force
+    FEDERATION_MANAGE = "federation.manage"  # the nodes a hub trusts, pushes to the hub
 
 
 class Sensitivity(StrEnum):
@@ -61,12 +64,25 @@ SENSITIVITY: dict[Permission, Sensitivity] = {
     Permission.RETENTION_MANAGE: Sensitivity.OPERATIONAL,
     Permission.AUDIT_READ: Sensitivity.OPERATIONAL,
     Permission.ORG_ADMIN: Sensitivity.OPERATIONAL,
+    Permission.RELEASE_READ: Sensitivity.AGGREGATE,
+    # The release pipeline itself checks the agreement's purpose, consent and the releasing
+    # person's training, rule by rule, so the permission is operational here.
+    Permission.RELEASE_WRITE: Sensitivity.OPERATIONAL,
+    Permission.FEDERATION_MANAGE: Sensitivity.OPERATIONAL,
 }
 
 _P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMINISTRATOR: frozenset(
-        {_P.AGGREGATE_READ, _P.BATCH_READ, _P.ORG_ADMIN, _P.MINIMISATION_READ, _P.RETENTION_MANAGE}
+        {
+            _P.AGGREGATE_READ,
+            _P.BATCH_READ,
+            _P.ORG_ADMIN,
+            _P.MINIMISATION_READ,
+            _P.RETENTION_MANAGE,
+            _P.RELEASE_READ,
+            _P.FEDERATION_MANAGE,
+        }
     ),
     Role.DATA_STEWARD: frozenset(
         {
@@ -78,9 +94,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.MINIMISATION_READ,
             _P.RETENTION_MANAGE,
             _P.CONSENT_READ,
+            _P.RELEASE_READ,
+            _P.RELEASE_WRITE,
         }
     ),
-    Role.ANALYST: frozenset({_P.AGGREGATE_READ, _P.BATCH_READ, _P.RECORD_READ}),
+    Role.ANALYST: frozenset({_P.AGGREGATE_READ, _P.BATCH_READ, _P.RECORD_READ, _P.RELEASE_READ}),
     Role.CASEWORKER: frozenset(
         {
             _P.AGGREGATE_READ,
@@ -90,7 +108,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.CONSENT_WRITE,
         }
     ),
-    Role.AUDITOR: frozenset({_P.AGGREGATE_READ, _P.AUDIT_READ, _P.CONSENT_READ}),
+    Role.AUDITOR: frozenset({_P.AGGREGATE_READ, _P.AUDIT_READ, _P.CONSENT_READ, _P.RELEASE_READ}),
     Role.VIEWER: frozenset({_P.AGGREGATE_READ}),
 }
 

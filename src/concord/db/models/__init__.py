@@ -2,6 +2,7 @@
 
 from concord.db.models.audit import AuditEntry
 from concord.db.models.base import Base
+from concord.db.models.federation import FederationBundle, FederationNode, FederationOutbox
 from concord.db.models.identity import (
     ApiToken,
     Membership,
@@ -22,6 +23,7 @@ from concord.db.models.protection import (
     SubjectDisclosure,
 )
 from concord.db.models.records import IngestBatch, QuarantinedRow, Record, RecordConcept
+from concord.db.models.releases import Release, ReleaseTable
 from concord.db.models.sharing import AgreementApproval, SharingAgreement
 from concord.db.models.vocab import (
     VocabConcept,
@@ -39,6 +41,9 @@ __all__ = [
     "Base",
     "CapacityAssessment",
     "ConsentRecord",
+    "FederationBundle",
+    "FederationNode",
+    "FederationOutbox",
     "HarmException",
     "IndicatorAlert",
     "IndicatorDefinitionRow",
@@ -52,6 +57,8 @@ __all__ = [
     "QuarantinedRow",
     "Record",
     "RecordConcept",
+    "Release",
+    "ReleaseTable",
     "RetentionRule",
     "SharingAgreement",
     "SubjectDisclosure",
