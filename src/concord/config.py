@@ -49,6 +49,20 @@ class Settings(BaseSettings):
         default=200 * 1024 * 1024,
         description="Largest file `concord lint` reads; bigger files are refused with a message.",
     )
+    node_id: str | None = Field(
+        default=None,
+        description="This node's id in a federation (its organisation slug); it signs the "
+        "bundles the node releases.",
+    )
+    hub_url: str | None = Field(
+        default=None,
+        description="The regional hub `concord federation push` sends bundles to "
+        "(http://host:port).",
+    )
+    bundle_dir: Path = Field(
+        default=Path("./concord-bundles"),
+        description="Where signed release bundles are written.",
+    )
 
 
 @lru_cache(maxsize=1)
