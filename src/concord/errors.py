@@ -14,7 +14,8 @@ that turns a ``ConcordError`` into an exit code, an RFC 9457 problem document or
     ├── InputError               bad input from a user: the message says what and where
     │   ├── UnreadableFileError  binary, undecodable, too large or missing file
     │   ├── MalformedFileError   YAML/JSON/CSV that does not parse
-    │   └── CrosswalkError       a crosswalk file whose structure is wrong
+    │   ├── CrosswalkError       a crosswalk file whose structure is wrong
+    │   └── BundleError          a release bundle (or revocation) refused: unsigned, altered, ...
     ├── VocabularyError          the shipped or a supplied vocabulary breaks an integrity rule
     ├── DecryptionError          a protected value that was altered, moved, or whose key is gone
     └── AccessError              the protection layer refused a request
@@ -76,6 +77,13 @@ class MalformedFileError(InputError):
 
 class CrosswalkError(InputError):
     title = "Invalid crosswalk"
+
+
+class BundleError(InputError):
+    """A signed release bundle or revocation that is refused; the message gives the one reason
+    (not a zip, unsigned, signed by an unknown key, altered, not allowed by the agreement...)."""
+
+    title = "Bundle refused"
 
 
 class VocabularyError(ConcordError):

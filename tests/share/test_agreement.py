@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from concord.errors import InputError, MalformedFileError
+from concord.indicators.frame import DIMENSIONS
 from concord.share import (
     Agreement,
     Level,
@@ -33,9 +34,12 @@ def valid() -> dict[str, Any]:
         "recipients": ["hub"],
         "purpose": "statistics",
         "legal_basis": "Memorandum of understanding, article 4.",
-        "shares": {"indicators": ["reports.abuse_type"], "dimensions": ["country", "age_band"]},
+        "shares": {
+            "indicators": ["reports.abuse_type"],
+            "dimensions": ["country", "victim_age_band"],
+        },
         "level": "aggregate",
-        "disclosure": {"min_cell": 5, "never_cross": [["country", "age_band"]]},
+        "disclosure": {"min_cell": 5, "never_cross": [["country", "victim_age_band"]]},
         "frequency": "quarterly",
         "valid_from": "2026-01-01",
         "valid_to": "2026-12-31",
@@ -187,7 +191,9 @@ def agreements(draw: st.DrawFn) -> Agreement:
     recipients = draw(
         st.lists(_slug.filter(lambda s: s != provider), min_size=1, max_size=3, unique=True)
     )
-    dimensions = draw(st.lists(_slug, min_size=2, max_size=4, unique=True))
+    dimensions = draw(
+        st.lists(st.sampled_from(["month", *DIMENSIONS]), min_size=2, max_size=4, unique=True)
+    )
     level = draw(st.sampled_from(list(Level)))
     valid_from = draw(st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 1, 1)))
     dp = draw(

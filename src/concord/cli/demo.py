@@ -43,9 +43,22 @@ def demo(
     data_dir: Annotated[
         Path, typer.Option(help="Where the synthetic partner files are written.")
     ] = DEMO_DATA,
+    federation: Annotated[
+        bool,
+        typer.Option(
+            "--federation",
+            help="Instead: a regional hub and three national nodes (ports PORT..PORT+3, "
+            "folders under ./concord-federation), releasing and pushing signed bundles.",
+        ),
+    ] = False,
 ) -> None:
     """Prepare a demo node (vocabulary + seven synthetic partners ingested), start the web app."""
     settings = get_settings()
+    if federation:
+        from concord.cli.federation_demo import FEDERATION_DIR, federation_demo
+
+        federation_demo(FEDERATION_DIR, rows=rows, port=port or settings.port, serve=serve)
+        return
     engine = migrated_engine()
     vocabulary = shipped_vocabulary()
     with session_scope(engine) as session:

@@ -44,14 +44,17 @@ def _register() -> None:
         agreement,
         alerts,
         audit,
+        bundle,
         consent,
         crosswalk,
         db,
         demo,
+        federation,
         indicators,
         ingest,
         keys,
         lint,
+        release,
         retention,
         synth,
         vocab,
@@ -61,9 +64,12 @@ def _register() -> None:
     app.add_typer(agreement.app, name="agreement")
     app.add_typer(alerts.app, name="alerts")
     app.add_typer(audit.app, name="audit")
+    app.add_typer(bundle.app, name="bundle")
     app.add_typer(consent.app, name="consent")
     app.add_typer(crosswalk.app, name="crosswalk")
+    app.add_typer(federation.app, name="federation")
     app.add_typer(keys.app, name="keys")
+    app.add_typer(release.app, name="release")
     app.add_typer(retention.app, name="retention")
     app.add_typer(db.app, name="db")
     app.add_typer(vocab.app, name="vocab")

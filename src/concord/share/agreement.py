@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from concord.errors import InputError
+from concord.indicators.frame import DIMENSIONS, dimension_named
 from concord.protect.purposes import DEFAULT_PURPOSES
 from concord.slugs import ORG_SLUG, ORG_SLUG_PATTERN
 from concord.validation import describe_validation_error
@@ -179,6 +180,12 @@ def agreement_problems(
                 f"level: purpose {agreement.purpose!r} allows aggregates only, "
                 "not pseudonymised_records"
             )
+    unknown_dims = [d for d in shares.dimensions if not _known_dimension(d)]
+    if unknown_dims:
+        problems.append(
+            f"shares.dimensions: {', '.join(map(repr, unknown_dims))} not a dimension Concord "
+            f"knows (known: month, {', '.join(DIMENSIONS)})"
+        )
     for index, combination in enumerate(agreement.disclosure.never_cross):
         where = f"disclosure.never_cross[{index}]"
         if len(set(combination)) < 2:  # a "cross" needs two dimensions
@@ -187,6 +194,11 @@ def agreement_problems(
         if unknown and shares.dimensions:
             problems.append(f"{where}: {', '.join(unknown)} not among shares.dimensions")
     return problems
+
+
+def _known_dimension(name: str) -> bool:
+    # ``month`` is the calendar month a record was received in: every table can use it.
+    return name == "month" or dimension_named(name) is not None
 
 
 def validate_agreement(

@@ -21,9 +21,11 @@ from concord.config import Settings, get_settings
 from concord.db import create_db_engine
 from concord.ingest.jobs import JobRunner
 from concord.protect.audit import AuditTrail
+from concord.protect.roles import Permission
 from concord.vocab.loader import shipped_vocabulary
 from concord.vocab.model import Vocabulary
 from concord.web.api import crosswalks as crosswalks_api
+from concord.web.api import federation as federation_api
 from concord.web.api import imports as imports_api
 from concord.web.api import lint as lint_api
 from concord.web.api import protect as protect_api
@@ -35,12 +37,15 @@ from concord.web.problems import install_error_handlers
 from concord.web.templating import render
 from concord.web.ui import (
     admin_pages,
+    agreement_pages,
     auth_pages,
     consent_pages,
+    federation_pages,
     indicator_pages,
     ingest_pages,
     lint_pages,
     protect_pages,
+    release_pages,
     vocab_pages,
 )
 
@@ -81,6 +86,8 @@ def create_app(
     app.state.linters = {}  # compiled term linters by language selection
     app.state.templates = Jinja2Templates(directory=str(UI_DIR / "templates"))
     app.state.templates.env.filters["label"] = _labeller(app.state.vocabulary)
+    # Navigation shows a link only to those holding its permission somewhere.
+    app.state.templates.env.globals["Permission"] = Permission
     app.state.jobs = JobRunner()
     app.state.audit = AuditTrail.from_key_dir(settings.key_dir)
     app.add_middleware(
@@ -89,7 +96,8 @@ def create_app(
         overrides=dict.fromkeys(
             (ingest_pages.UPLOAD_PATH, ingest_pages.RESUBMIT_PATH, imports_api.IMPORT_PATH),
             settings.max_import_bytes,
-        ),
+        )
+        | {federation_api.BUNDLES_PATH: federation_api.BUNDLE_LIMIT},
     )
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=str(UI_DIR / "static")), name="static")
@@ -109,6 +117,11 @@ def create_app(
     app.include_router(indicator_pages.router)
     app.include_router(indicator_pages.api, prefix="/api")
     app.include_router(vocab_pages.router)
+    app.include_router(agreement_pages.router)
+    app.include_router(release_pages.router)
+    app.include_router(release_pages.api, prefix="/api")
+    app.include_router(federation_api.router, prefix="/api")
+    app.include_router(federation_pages.router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home(request: Request) -> Response:

@@ -34,8 +34,9 @@ SESSION_COOKIE = "concord_session"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-#: Paths a cookie-less or pre-login browser must be able to POST to.
-CSRF_EXEMPT = frozenset({"/login"})
+#: Paths a cookie-less or pre-login browser must be able to POST to, and the federation pushes,
+#: which another node signs (the signature, not a session, authenticates them).
+CSRF_EXEMPT = frozenset({"/login", "/api/federation/bundles", "/api/federation/revocations"})
 
 
 def audit_trail(request: Request) -> AuditTrail:

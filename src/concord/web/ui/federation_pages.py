@@ -1,0 +1,104 @@
+"""Federation pages: the sync status (as a hub and as a node) and the regional tables.
+
+``/federation`` shows, as a hub, each registered node with its key id and the last bundle it
+sent, and the bundles received; as a node, its own key and how pushes to each hub stand
+(pending, refused with the hub's reason, the latest error). ``/federation/regional`` shows the
+tables the hub adds up from its nodes, after the hub's own disclosure control.
+
+Everything here is aggregate or operational: no record-level data is shown, so the pages need
+``release.read`` (or ``federation.manage`` for the status page), not a purpose.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from concord.db.models import FederationBundle
+from concord.errors import ConfigurationError
+from concord.protect.roles import Permission
+from concord.share.cube import TOTAL
+from concord.share.federation import received_bundles
+from concord.share.nodes import bundle_counts, list_nodes
+from concord.share.push import item_state, outbox_items, sync_status
+from concord.share.regional import regional_tables
+from concord.share.signing import NodeKey, load_node_key
+from concord.web.auth import Guard, requires
+from concord.web.deps import db_session
+from concord.web.templating import render
+from concord.web.ui.parties import PartyGuard, requires_any
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+SessionDep = Annotated[Session, Depends(db_session)]
+Viewer = Annotated[
+    PartyGuard, Depends(requires_any(Permission.FEDERATION_MANAGE, Permission.RELEASE_READ))
+]
+Reader = Annotated[Guard, Depends(requires(Permission.RELEASE_READ))]
+Short = Annotated[str, Query(max_length=128)]
+#: The hub's own threshold for regional cells: fixed here, never a query parameter, so that no
+#: reader can ask for smaller cells. 10, like the agreements' default.
+REGIONAL_MIN_CELL = 10
+
+
+def _own_key(request: Request) -> NodeKey | None:
+    try:
+        return load_node_key(request.app.state.settings.key_dir)
+    except ConfigurationError:
+        return None
+
+
+@router.get("/federation", response_class=HTMLResponse)
+def federation_page(request: Request, session: SessionDep, _guard: Viewer) -> Response:
+    counts = bundle_counts(session)
+    nodes = [{"node": node, "bundles": counts.get(node.id, (0, 0))} for node in list_nodes(session)]
+    outbox = [{"item": item, "state": item_state(item)} for item in outbox_items(session)]
+    context: dict[str, Any] = {
+        "node_id": request.app.state.settings.node_id,
+        "hub_url": request.app.state.settings.hub_url,
+        "key": _own_key(request),
+        "nodes": nodes,
+        "received": received_bundles(session, limit=25),
+        "hubs": sync_status(session),
+        "outbox": outbox,
+    }
+    return render(request, "federation.html", context)
+
+
+def _choices(session: Session) -> tuple[list[str], list[str]]:
+    rows = session.execute(
+        select(FederationBundle.agreement_id, FederationBundle.period)
+        .where(FederationBundle.revoked_at.is_(None))
+        .distinct()
+    )
+    pairs = [(str(agreement), str(period)) for agreement, period in rows]
+    return sorted({a for a, _ in pairs}), sorted({p for _, p in pairs}, reverse=True)
+
+
+@router.get("/federation/regional", response_class=HTMLResponse)
+def regional_page(
+    request: Request,
+    session: SessionDep,
+    _guard: Reader,
+    agreement: Short = "",
+    period: Annotated[str, Query(max_length=32)] = "",
+) -> Response:
+    tables = regional_tables(
+        session,
+        agreement_id=agreement or None,
+        period=period or None,
+        min_cell=REGIONAL_MIN_CELL,
+    )
+    agreements, periods = _choices(session)
+    context = {
+        "tables": [{"table": t, "rows": t.cells.rows(named=True)} for t in tables],
+        "agreements": agreements,
+        "periods": periods,
+        "form": {"agreement": agreement, "period": period},
+        "min_cell": REGIONAL_MIN_CELL,
+        "total": TOTAL,
+    }
+    return render(request, "federation_regional.html", context)
