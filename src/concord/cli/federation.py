@@ -20,9 +20,11 @@ from concord.config import get_settings
 from concord.db import session_scope
 from concord.errors import ConfigurationError
 from concord.moments import as_utc
+from concord.protect.pseudonyms import PseudonymKeys
 from concord.share.nodes import list_nodes, register_node, remove_node
 from concord.share.push import deliver_due, enqueue_releases, sync_status
 from concord.share.signing import create_node_key, load_node_key
+from concord.share.withdrawals import enqueue_withdrawals
 
 app = typer.Typer(
     help="Federation: signing key, trusted nodes, pushes to the hub.", no_args_is_help=True
@@ -151,6 +153,11 @@ def push(
         key = None  # bundles are already signed; only new revocations need the key
     with session_scope(migrated_engine()) as session:
         report = enqueue_releases(session, bundle_dir=settings.bundle_dir, hub_url=hub_url, key=key)
+        if key is not None:  # consent withdrawals since the last push, as signed revocations
+            withdrawn = enqueue_withdrawals(
+                session, hub_url=hub_url, key=key, keys=PseudonymKeys(settings.key_dir)
+            )
+            report.revocations.extend(withdrawn)
         session.commit()
         with httpx2.Client(timeout=HTTP_TIMEOUT) as client:
             results = deliver_due(session, client)

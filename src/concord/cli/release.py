@@ -27,6 +27,7 @@ from concord.config import get_settings
 from concord.db import session_scope
 from concord.indicators.definitions import default_registry
 from concord.protect.identity import get_user, load_principal
+from concord.protect.pseudonyms import PseudonymKeys
 from concord.share.release import (
     ReleasePlan,
     ReleaseRequest,
@@ -85,6 +86,7 @@ def _plan(
             vocabulary=vocab,
             registry=registry,
             engine=engine,
+            keys=PseudonymKeys(get_settings().key_dir),
         )
     return plan, engine
 

@@ -32,8 +32,18 @@ from concord.share.revocation import sign_revocation
 from concord.share.signing import NodeKey
 
 BUNDLE, REVOCATION = "bundle", "revocation"
-PATHS = {BUNDLE: "/api/federation/bundles", REVOCATION: "/api/federation/revocations"}
-MEDIA_TYPES = {BUNDLE: "application/zip", REVOCATION: "application/json"}
+#: A revocation of some subjects' rows only (consent withdrawn): :mod:`concord.share.withdrawals`.
+WITHDRAWAL = "withdrawal"
+PATHS = {
+    BUNDLE: "/api/federation/bundles",
+    REVOCATION: "/api/federation/revocations",
+    WITHDRAWAL: "/api/federation/revocations",
+}
+MEDIA_TYPES = {
+    BUNDLE: "application/zip",
+    REVOCATION: "application/json",
+    WITHDRAWAL: "application/json",
+}
 #: The next attempt of an item the hub refused: never (None already means "not delivered").
 NEVER = datetime(9999, 12, 31, tzinfo=UTC)
 #: 30 s after the first failure, doubling: a hub back within minutes gets the bundle within
@@ -162,7 +172,7 @@ def _reason(response: httpx2.Response) -> str:
 
 
 def _waits_for_bundle(session: Session, item: FederationOutbox) -> bool:
-    if item.kind != REVOCATION:
+    if item.kind not in (REVOCATION, WITHDRAWAL):
         return False
     pending = session.scalars(
         select(FederationOutbox).where(

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -34,11 +34,20 @@ from concord.indicators.definitions import IndicatorDefinition, IndicatorRegistr
 from concord.indicators.frame import load_frame
 from concord.protect.audit import AuditTrail
 from concord.protect.policy import Principal
+from concord.protect.pseudonyms import PseudonymKeys
 from concord.share.aggregate import bound_contributions, count_cells, sensitivity
+from concord.share.agreement import Level
 from concord.share.cube import build_cube
 from concord.share.differencing import differencing_risk, earlier_values
 from concord.share.noise import laplace_counts
 from concord.share.periods import ReleasePeriod, parse_period, period_containing
+from concord.share.record_release import (
+    RECORDS_TABLE,
+    RecordSelection,
+    k_anonymity,
+    record_disclosures,
+    select_records,
+)
 from concord.share.registry import IN_FORCE, StoredAgreement, get_agreement
 from concord.share.release_policy import Decision, ReleaseContext, decide_release
 from concord.share.risk import release_context, reliability_flags, table_risk
@@ -95,7 +104,8 @@ class ReleasePlan:
     vocabulary_version: str
     epsilon: float | None = None
     budget_period: str | None = None
-    notes: list[str] = field(default_factory=list)
+    #: A record-level release: the consented records (no count tables then).
+    records: RecordSelection | None = None
 
     @property
     def allowed(self) -> bool:
@@ -148,17 +158,22 @@ def plan_release(
     engine: Engine | None = None,
     frame: pl.DataFrame | None = None,
     today: date | None = None,
+    keys: PseudonymKeys | None = None,
 ) -> ReleasePlan:
     """Decide, measure the risk and protect every table; store nothing.
 
     ``frame`` is the provider's record frame (see :func:`concord.indicators.frame.load_frame`);
     without it the records of the provider received in the period are read through ``engine``.
+    ``keys`` (the node's pseudonym keys) are needed by record-level releases only.
     """
     stored = resolve_agreement(session, request.agreement_id, request.version)
     agreement = stored.agreement
     period = parse_period(request.period)
+    record_level = agreement.level is Level.PSEUDONYMISED_RECORDS
     specs = (
-        [parse_table_spec(t) for t in request.tables]
+        []
+        if record_level
+        else [parse_table_spec(t) for t in request.tables]
         if request.tables
         else default_tables(agreement, registry)
     )
@@ -191,7 +206,20 @@ def plan_release(
     definitions = {d.id: d for d in registry}
     usable = [s for s in specs if _computable(s, definitions)]
     tables: list[ProtectedTable] = []
-    if decision.allowed:
+    records: RecordSelection | None = None
+    if decision.allowed and record_level:
+        if keys is None:
+            raise InputError("a record-level release needs the node's pseudonym keys")
+        records = select_records(
+            session,
+            frame.filter(pl.col("received_date").is_between(period.start, period.end)),
+            organisation=agreement.provider,
+            agreement_id=agreement.id,
+            fields=agreement.shares.fields,
+            keys=keys,
+            at=datetime.now(UTC),
+        )
+    elif decision.allowed:
         tables = [
             _protect(
                 session,
@@ -211,6 +239,11 @@ def plan_release(
         "reliability": reliability_flags(session, frame, usable, definitions, period),
         "context": release_context(frame, usable, definitions, period, vocabulary.version),
     }
+    if records is not None:
+        risk["records"] = k_anonymity(records.frame, agreement.shares.fields, min_cell) | {
+            "excluded": records.excluded,
+            "harm_exceptions": records.harm_exceptions,
+        }
     return ReleasePlan(
         release_id=str(uuid.uuid4()),
         stored=stored,
@@ -222,6 +255,7 @@ def plan_release(
         vocabulary_version=vocabulary.version,
         epsilon=epsilon if dp and decision.allowed else None,
         budget_period=budget_period,
+        records=records,
     )
 
 
@@ -356,6 +390,25 @@ def run_release(
             )
             for t in plan.tables
         )
+        if plan.records is not None:
+            session.add(
+                ReleaseTable(
+                    release=row.id,
+                    name=RECORDS_TABLE,
+                    dimensions=list(plan.records.frame.columns),
+                    cells=plan.records.cells,
+                )
+            )
+            # Consent is checked again, subject by subject, at the moment of release.
+            record_disclosures(
+                session,
+                plan.records,
+                organisation=agreement.provider,
+                agreement_id=agreement.id,
+                recipients=agreement.recipients,
+                release_id=row.id,
+                at=moment,
+            )
     audit.record(
         session,
         actor=actor,
@@ -367,7 +420,9 @@ def run_release(
             "agreement": agreement.id,
             "version": agreement.version,
             "period": plan.period.label,
-            "tables": [t.spec.name for t in plan.tables],
+            "tables": [t.spec.name for t in plan.tables]
+            + ([RECORDS_TABLE] if plan.records is not None else []),
+            "subjects": len(set(plan.records.subjects.values())) if plan.records else None,
             "refusals": plan.decision.refusals,
             "epsilon": row.epsilon,
         },

@@ -20,6 +20,7 @@ from concord.share.bundle import (
     bundle_sha256,
     write_bundle,
 )
+from concord.share.record_release import RECORDS_TABLE
 from concord.share.registry import get_agreement
 from concord.share.release import RELEASED, get_release, release_tables
 from concord.share.signing import NodeKey, load_node_key
@@ -28,6 +29,13 @@ _STATUS_NOTE = (
     "status: published, or why the cell is hidden (primary: a small cell; secondary: hidden so "
     "that a small cell cannot be recomputed from totals; differencing: hidden because it "
     "differs from an earlier release by a small amount)"
+)
+
+
+_RECORDS_NOTE = (
+    "Pseudonymised records of subjects whose consent covers this agreement: subject is a "
+    "pseudonym for this agreement's recipients only; dates are months; multi-valued fields are "
+    "joined with |."
 )
 
 
@@ -60,6 +68,11 @@ def release_bundle(session: Session, release_id: str, key: NodeKey) -> bytes:
     resources = []
     for table in release_tables(session, release_id):
         dims = list(table.dimensions)
+        if table.name == RECORDS_TABLE:
+            text: dict[str, pl.DataType] = {d: pl.String() for d in dims}
+            frame = pl.DataFrame(table.cells, schema=text, orient="row")
+            resources.append(BundleResource(table.name, frame, _RECORDS_NOTE))
+            continue
         schema = {**{d: pl.String() for d in dims}, "count": pl.Int64(), "status": pl.String()}
         frame = pl.DataFrame(table.cells, schema=schema, orient="row")
         resources.append(

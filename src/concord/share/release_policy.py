@@ -18,6 +18,7 @@ from concord.protect.policy import Principal, decide
 from concord.protect.roles import Permission
 from concord.share.agreement import Frequency, Level
 from concord.share.periods import KIND_MONTHS, ReleasePeriod, period_containing
+from concord.share.record_release import field_problems
 from concord.share.registry import IN_FORCE, StoredAgreement
 from concord.share.tables import MONTH, TableSpec, crosses
 
@@ -177,7 +178,23 @@ def _purpose(ctx: ReleaseContext) -> RuleOutcome:
     return RuleOutcome("purpose_held", ok, reason)
 
 
+def _records(ctx: ReleaseContext) -> bool:
+    return ctx.stored.agreement.level is Level.PSEUDONYMISED_RECORDS
+
+
+def _fields(ctx: ReleaseContext) -> RuleOutcome:
+    fields = ctx.stored.agreement.shares.fields
+    wrong = field_problems(fields) or (
+        [] if fields else ["a record-level agreement must list shares.fields"]
+    )
+    if wrong:
+        return RuleOutcome("fields_shared", False, "; ".join(wrong))
+    return RuleOutcome("fields_shared", True, f"record fields: {', '.join(fields)}")
+
+
 def _indicators(ctx: ReleaseContext) -> RuleOutcome:
+    if _records(ctx):
+        return _fields(ctx)
     shared = set(ctx.stored.agreement.shares.indicators)
     known = {d.id: d for d in ctx.registry}
     problems: list[str] = []
@@ -198,6 +215,8 @@ def _indicators(ctx: ReleaseContext) -> RuleOutcome:
 
 
 def _dimensions(ctx: ReleaseContext) -> RuleOutcome:
+    if _records(ctx):
+        return RuleOutcome("dimensions_shared", True, "a record-level release has no tables")
     shared = set(ctx.stored.agreement.shares.dimensions)
     known = {d.id: d for d in ctx.registry}
     problems: list[str] = []
@@ -223,6 +242,11 @@ def _never_cross(ctx: ReleaseContext) -> RuleOutcome:
         for spec in ctx.tables
         for combo in crosses(spec.dimensions, forbidden)
     ]
+    if _records(ctx):
+        hits = [
+            f"the records would carry {' × '.join(combo)} together"
+            for combo in crosses(ctx.stored.agreement.shares.fields, forbidden)
+        ]
     if hits:
         return RuleOutcome("never_cross", False, "; ".join(hits))
     return RuleOutcome("never_cross", True, "no table crosses a forbidden combination")
@@ -232,6 +256,10 @@ def _consent(ctx: ReleaseContext) -> RuleOutcome:
     a = ctx.stored.agreement
     if a.level is Level.AGGREGATE:
         return RuleOutcome("consent", True, "aggregate tables: no single child can be seen")
+    if ctx.stored.agreement.disclosure.dp is not None:
+        return RuleOutcome(
+            "consent", False, "differential privacy applies to aggregate tables, not to records"
+        )
     return RuleOutcome(
         "consent",
         a.consent_required,

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from concord.db.models import Release
 from concord.errors import InputError, NotFoundError
 from concord.indicators.definitions import default_registry
+from concord.protect.pseudonyms import PseudonymKeys
 from concord.protect.roles import Permission
 from concord.share import Agreement, get_agreement, list_agreements
 from concord.share.registry import IN_FORCE, effective_status
@@ -121,6 +122,7 @@ def _plan(
         vocabulary=vocab,
         registry=default_registry(None, vocab, session),
         engine=request.app.state.engine,
+        keys=PseudonymKeys(app_settings(request).key_dir),
     )
 
 
