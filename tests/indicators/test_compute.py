@@ -30,6 +30,7 @@ from concord.indicators.frame import (
     load_frame,
 )
 from concord.indicators.population import PopulationTable
+from concord.indicators.schedule import SCHEDULE_SCHEMA
 from concord.ingest.mapping import load_mapping
 from concord.ingest.pipeline import IngestReport, ingest_file
 from concord.protect.pseudonyms import PseudonymKeys
@@ -260,10 +261,38 @@ def test_codes_mapped_comes_from_import_reports(vocabulary: Vocabulary) -> None:
 
 
 def test_a_planned_indicator_says_so_instead_of_a_number(vocabulary: Vocabulary) -> None:
-    result = compute(shipped("collaboration.releases_on_schedule"), frame({}), vocabulary)
+    planned = shipped("reports.total").model_copy(
+        update={"status": "planned", "needs": "data Concord does not hold yet"}
+    )
+    result = compute(planned, frame({}), vocabulary)
     assert not result.available
     assert result.reason is not None and result.reason.startswith("not available yet")
     assert result.data.is_empty() and result.suppressed_cells == 0
+
+
+def test_releases_on_schedule_counts_releases_made_by_their_due_date(
+    vocabulary: Vocabulary,
+) -> None:
+    schedule = pl.DataFrame(
+        [
+            ("ngo-a", "a-to-hub", "2026-07", date(2026, 8, 30), date(2026, 8, 2), True),
+            ("ngo-a", "a-to-hub", "2026-08", date(2026, 9, 30), date(2026, 10, 9), False),
+            ("ngo-a", "a-to-hub", "2026-09", date(2026, 10, 30), None, False),
+            ("ngo-b", "b-to-hub", "2026-Q3", date(2026, 10, 30), date(2026, 10, 1), True),
+        ],
+        schema=SCHEDULE_SCHEMA,
+        orient="row",
+    )
+    definition = shipped("collaboration.releases_on_schedule")
+    missing = compute(definition, pl.DataFrame(), vocabulary)
+    assert not missing.available and "release schedule" in (missing.reason or "")
+    result = compute(definition, pl.DataFrame(), vocabulary, releases=schedule)
+    assert cells(result, "period", "source_org", "numerator", "denominator", "value") == [
+        # due in Q3: July's on time, August's late; due in Q4: September's never made
+        (date(2026, 7, 1), "ngo-a", 1, 2, 50.0),
+        (date(2026, 10, 1), "ngo-a", 0, 1, 0.0),
+        (date(2026, 10, 1), "ngo-b", 1, 1, 100.0),
+    ]
 
 
 def test_periods_truncate_and_gaps_are_zeros(vocabulary: Vocabulary) -> None:

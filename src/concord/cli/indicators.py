@@ -29,6 +29,7 @@ from concord.indicators.population import (
     read_population_csv,
     store_population,
 )
+from concord.indicators.schedule import load_release_schedule
 from concord.vocab.model import Vocabulary
 
 app = typer.Typer(
@@ -158,6 +159,7 @@ def _compute(
         else pl.DataFrame()
     )
     batches = load_batch_quality(engine) if definition.source == "batches" else None
+    releases = load_release_schedule(engine) if definition.source == "releases" else None
     return compute(
         definition,
         frame,
@@ -168,6 +170,7 @@ def _compute(
         end=end,
         batches=batches,
         population=population,
+        releases=releases,
     )
 
 

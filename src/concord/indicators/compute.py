@@ -136,14 +136,16 @@ def compute(
     end: date | None = None,
     batches: pl.DataFrame | None = None,
     population: PopulationTable | None = None,
+    releases: pl.DataFrame | None = None,
 ) -> IndicatorResult:
     """Compute ``definition`` over a record frame (see :mod:`concord.indicators.frame`).
 
     ``by`` adds breakdowns to the definition's own; ``filters`` restricts the records
     (``{"country": "FR"}``, ``{"source_org": [...]}``; concepts include narrower ones);
     ``start``/``end`` bound the received date (inclusive). ``batches`` is needed by indicators
-    computed from import reports, ``population`` by rates (default: the shipped illustrative
-    table, which every result then flags).
+    computed from import reports, ``releases`` by the release schedule
+    (:func:`concord.indicators.schedule.load_release_schedule`), ``population`` by rates
+    (default: the shipped illustrative table, which every result then flags).
     """
     dims = _dimensions(definition, by)
     flt = resolve_filter(filters or {}, vocabulary, source="indicator filter")
@@ -167,6 +169,11 @@ def compute(
             reason = "needs the import batches' quality reports (frame.load_batch_quality)"
             return replace(template, available=False, reason=reason)
         cells = _batch_cells(batches, flt, start, end, step, dims)
+    elif definition.source == "releases":
+        if releases is None:
+            reason = "needs the release schedule (schedule.load_release_schedule)"
+            return replace(template, available=False, reason=reason)
+        cells = _release_cells(releases, flt, start, end, step, dims)
     else:
         cells = _record_cells(definition, frame, vocabulary, dims, flt, start, end, step)
     filled = _fill_periods(cells, dims, step)
@@ -192,6 +199,7 @@ def compute_all(
     end: date | None = None,
     batches: pl.DataFrame | None = None,
     population: PopulationTable | None = None,
+    releases: pl.DataFrame | None = None,
 ) -> dict[str, IndicatorResult]:
     """Every definition over the same frame (its month key computed once), by id."""
     prepared = with_month(frame) if "received_date" in frame.columns else frame
@@ -205,6 +213,7 @@ def compute_all(
             end=end,
             batches=batches,
             population=population,
+            releases=releases,
         )
         for d in definitions
     }
@@ -364,6 +373,33 @@ def _batch_cells(
     inputs = [pl.col("coded_mapped", "coded_values")]
     aggs = _aggs(mapped, values, values, mapped)
     return _grouped(batches.lazy().filter(mask), keys, inputs, dims, aggs)
+
+
+def _release_cells(
+    schedule: pl.DataFrame,
+    flt: Filter,
+    start: date | None,
+    end: date | None,
+    step: int,
+    dims: list[str],
+) -> pl.LazyFrame:
+    """Scheduled releases by the period of their due date: delivered on time / scheduled."""
+    other = [name for name in flt if name != "source_org"]
+    if other:
+        raise InputError(
+            "an indicator computed from the release schedule can only be filtered by source_org",
+            details=[f"{name!r} is not known per scheduled release" for name in other],
+        )
+    mask = date_mask("due_date", start, end)
+    if flt.get("source_org"):
+        mask = mask & pl.col("source_org").is_in(flt["source_org"])
+    keys = [(month_key(pl.col("due_date")) // step * step).alias(_PERIOD)]
+    keys += [pl.col("source_org").alias(n) for n in dims]
+    on_time = pl.col("_on_time").sum().cast(pl.Int64)
+    scheduled = pl.len().cast(pl.Int64)
+    inputs = [pl.col("on_time").cast(pl.Int64).alias("_on_time")]
+    aggs = _aggs(on_time, scheduled, scheduled, on_time)
+    return _grouped(schedule.lazy().filter(mask), keys, inputs, dims, aggs)
 
 
 def _fill_periods(cells: pl.LazyFrame, dims: list[str], step: int) -> pl.DataFrame:

@@ -50,7 +50,7 @@ class ValueSpec:
     """A named per-record measure a definition can use instead of counting records."""
 
     kinds: frozenset[str]
-    source: Literal["records", "batches"]
+    source: Literal["records", "batches", "releases"]
     unit: str
     description: str
     takes_fields: bool = False
@@ -76,6 +76,12 @@ VALUES: dict[str, ValueSpec] = {
         "batches",
         "%",
         "of the coded values imported, the share mapped to the shared vocabulary",
+    ),
+    "releases_on_time": ValueSpec(
+        frozenset({"share"}),
+        "releases",
+        "%",
+        "of the releases agreements scheduled, the share delivered by the due date",
     ),
 }
 
@@ -232,11 +238,12 @@ def _value_problems(d: IndicatorDefinition) -> list[str]:
                 problems.append(f"fields: {name!r} is stored as a pseudonym, always present")
         except InputError as exc:
             problems.append(f"fields: {exc.message}")
-    if spec and spec.source == "batches":
+    if spec and spec.source in ("batches", "releases"):
         extra = [n for n in d.dimensions() if n != "source_org"]
+        unit = "import" if spec.source == "batches" else "scheduled release"
         if extra:
             problems.append(
-                f"{d.value!r} is computed per import: only source_org can break it down"
+                f"{d.value!r} is computed per {unit}: only source_org can break it down"
             )
     if d.value == "organisations" and "source_org" in d.dimensions():
         problems.append("counting organisations by organisation is always 1; remove source_org")

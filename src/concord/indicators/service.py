@@ -25,6 +25,7 @@ from concord.indicators.compute import IndicatorResult, compute
 from concord.indicators.definitions import IndicatorDefinition, IndicatorRegistry, default_registry
 from concord.indicators.frame import load_batch_quality, load_frame
 from concord.indicators.population import population_from_database
+from concord.indicators.schedule import load_release_schedule
 from concord.indicators.trends import TrendAssessment, assess
 from concord.indicators.warning import AlertCandidate, early_warning
 from concord.vocab.model import Vocabulary
@@ -81,6 +82,11 @@ class IndicatorService:
             batches = load_batch_quality(self.engine)
             if organisations is not None and batches.height and "source_org" in batches.columns:
                 batches = batches.filter(pl.col("source_org").is_in(list(organisations)))
+        releases = None
+        if definition.source == "releases":
+            releases = load_release_schedule(self.engine)
+            if organisations is not None and releases.height:
+                releases = releases.filter(pl.col("source_org").is_in(list(organisations)))
         return compute(
             definition,
             frame,
@@ -89,6 +95,7 @@ class IndicatorService:
             filters=filters or {},
             batches=batches,
             population=population,
+            releases=releases,
         )
 
     def chart_context(self, result: IndicatorResult) -> ChartContext:
