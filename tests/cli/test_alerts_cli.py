@@ -31,3 +31,12 @@ def test_run_list_ack_export(run_cli: Run, tmp_path: Path) -> None:
     assert code == 0 and json.loads((tmp_path / "alerts.json").read_text()) is not None
     code, _, err = run_cli("alerts", "ack", "424242")
     assert code == 2 and "no alert 424242" in err
+
+
+def test_run_at_a_hub_reads_the_federated_tables(run_cli: Run) -> None:
+    code, out, err = run_cli("alerts", "run", "--hub")
+    assert code == 0, err
+    # no node has pushed anything to this hub: nothing to assess, no alert
+    assert "No open alert" in out
+    code, _, err = run_cli("alerts", "run", "--hub", "--dimension", "galaxy")
+    assert code != 0 and "--dimension must be one of" in err

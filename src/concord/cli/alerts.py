@@ -20,6 +20,7 @@ from concord.indicators.warning import (
     list_alerts,
     store_alerts,
 )
+from concord.share.hub_warning import hub_warnings
 from concord.vocab.loader import shipped_vocabulary
 
 app = typer.Typer(
@@ -31,6 +32,12 @@ app = typer.Typer(
 @app.command("run")
 def run(
     dimension: Annotated[str, typer.Option(help="country or source_org")] = "country",
+    hub: Annotated[
+        bool,
+        typer.Option(
+            "--hub", help="At a hub: assess the tables nodes pushed, not this node's records."
+        ),
+    ] = False,
 ) -> None:
     """Assess every record-based indicator per country (or organisation) and store alerts."""
     if dimension not in DIMENSIONS:
@@ -38,14 +45,22 @@ def run(
     engine = migrated_engine()
     vocabulary = shipped_vocabulary()
     service = IndicatorService(engine, vocabulary)
-    with console.status("assessing every indicator per " + dimension):
-        candidates = warnings_for(
-            service, list(service.registry()), organisations=None, dimension=dimension
-        )
+    where = "the federated tables" if hub else "this node's records"
+    with console.status(f"assessing every indicator per {dimension} over {where}"):
+        if hub:
+            with session_scope(engine) as session:
+                candidates = hub_warnings(session, list(service.registry()), dimension=dimension)
+        else:
+            candidates = warnings_for(
+                service, list(service.registry()), organisations=None, dimension=dimension
+            )
     with session_scope(engine) as session:
-        stored = store_alerts(session, candidates)
+        stored = store_alerts(session, candidates, source="hub" if hub else "local")
         audit_trail().record(
-            session, actor=cli_actor(), action="alerts.run", details={"alerts": len(candidates)}
+            session,
+            actor=cli_actor(),
+            action="alerts.run",
+            details={"alerts": len(candidates), "source": "hub" if hub else "local"},
         )
         open_now = [
             (a.id, a.indicator_id, a.period, list(a.members)) for a in stored if a.status == "open"

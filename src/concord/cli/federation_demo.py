@@ -33,6 +33,7 @@ from concord.db import create_db_engine, session_scope, upgrade_database
 from concord.db.models import Release
 from concord.errors import ConcordError
 from concord.indicators.definitions import default_registry
+from concord.indicators.warning import store_alerts
 from concord.ingest.mapping import load_mapping
 from concord.ingest.pipeline import ingest_file
 from concord.protect.audit import AuditTrail
@@ -42,6 +43,7 @@ from concord.protect.identity import get_user, load_principal
 from concord.protect.keyring import Keyring
 from concord.protect.pseudonyms import PseudonymKeys
 from concord.share import Agreement, approve, get_agreement, import_agreement
+from concord.share.hub_warning import hub_warnings
 from concord.share.nodes import register_node
 from concord.share.periods import parse_period
 from concord.share.push import deliver_due, enqueue_releases
@@ -120,7 +122,7 @@ def agreement_for(node: str, quarter_start: date) -> Agreement:
             "level": "aggregate",
             "disclosure": {"min_cell": 10},
             "frequency": "quarterly",
-            "valid_from": date(quarter_start.year - 1, 1, 1),
+            "valid_from": date(quarter_start.year, 1, 1),
             "valid_to": date(quarter_start.year + 1, 12, 31),
             "marking": "AMBER",
             "onward_sharing": "within_recipient",
@@ -129,10 +131,14 @@ def agreement_for(node: str, quarter_start: date) -> Agreement:
     )
 
 
-def last_complete_quarter(today: date) -> str:
-    quarter = (today.month - 1) // 3  # the current quarter, 0-based; the one before it ended
-    year = today.year if quarter else today.year - 1
-    return f"{year}-Q{quarter or 4}"
+#: Quarters each node releases: enough months for the hub's baselines and early warning.
+QUARTERS = 6
+
+
+def complete_quarters(today: date, count: int = QUARTERS) -> list[str]:
+    """The last ``count`` quarters that have ended, oldest first."""
+    index = (today.year * 12 + today.month - 1) // 3  # the current quarter, counted from year 0
+    return [f"{q // 4}-Q{q % 4 + 1}" for q in range(index - count, index)]
 
 
 def _put_in_force(engine: Engine, audit: AuditTrail, agreement: Agreement) -> None:
@@ -212,8 +218,8 @@ def prepare(root: Path, *, rows: int, port: int, today: date | None = None) -> l
     with console.status("generating synthetic partner files (no real data, ever)"):
         manifest = generate_partners(data_dir, rows_per_org=rows, seed=DEMO_SEED)
     partners = {o.slug: o for o in manifest.organisations}
-    period = last_complete_quarter(today or datetime.now(UTC).date())
-    quarter = parse_period(period)
+    periods = complete_quarters(today or datetime.now(UTC).date())
+    first = parse_period(periods[0])
     hub_engine = hub.engine()
     with session_scope(hub_engine) as session:
         load_into_database(session, vocabulary)
@@ -225,8 +231,8 @@ def prepare(root: Path, *, rows: int, port: int, today: date | None = None) -> l
                 *(DemoOrg(o.slug, o.name, o.country, o.kind) for o in (partners[n] for n in NODES)),
             ],
         )
-    table = Table(title=f"Federation demo: releases of {period}")
-    for column in ("site", "url", "records", "release", "key id"):
+    table = Table(title=f"Federation demo: releases of {periods[0]} to {periods[-1]}")
+    for column in ("site", "url", "records", "releases", "key id"):
         table.add_column(column)
     table.add_row(HUB.slug, hub.url, "-", "(the hub)", "-")
     for site in nodes:
@@ -240,7 +246,7 @@ def prepare(root: Path, *, rows: int, port: int, today: date | None = None) -> l
         with console.status(f"{site.node_id}: ingesting its synthetic partner file"):
             stored = _ingest(site, engine, vocabulary, org, data_dir)
         key = _node_key(site)
-        agreement = agreement_for(site.node_id, quarter.start)
+        agreement = agreement_for(site.node_id, first.start)
         _put_in_force(engine, site.audit(), agreement)
         _put_in_force(hub_engine, hub.audit(), agreement)
         with session_scope(hub_engine) as session:
@@ -254,9 +260,9 @@ def prepare(root: Path, *, rows: int, port: int, today: date | None = None) -> l
                 actor="demo",
                 audit=hub.audit(),
             )
-        with console.status(f"{site.node_id}: releasing {period}"):
-            release_id = _release(site, engine, vocabulary, agreement, period)
-        table.add_row(site.node_id, site.url, f"{stored:,}", release_id, key.key_id)
+        with console.status(f"{site.node_id}: releasing {len(periods)} quarters"):
+            made = [_release(site, engine, vocabulary, agreement, p) for p in periods]
+        table.add_row(site.node_id, site.url, f"{stored:,}", f"{len(made)} releases", key.key_id)
     console.print(table)
     return [hub, *nodes]
 
@@ -353,11 +359,15 @@ def push_all(sites: list[Site]) -> None:
 
 
 def show_regional(hub: Site) -> None:
+    vocabulary = shipped_vocabulary()
     with session_scope(hub.engine()) as session:
         tables = regional_tables(session)
+        registry = default_registry(None, vocabulary, session)
+        stored = store_alerts(session, hub_warnings(session, list(registry)), source="hub")
+        alerts = [a.summary for a in stored]
     summary = Table(title="Regional tables at the hub")
     for column in ("table", "period", "nodes", "cells", "published", "hidden"):
-        summary.add_column(column)
+        summary.add_column(column, overflow="fold")
     for t in tables:
         shown = int((t.cells["status"] == "published").sum())
         summary.add_row(
@@ -369,6 +379,11 @@ def show_regional(hub: Site) -> None:
             f"{t.cells.height - shown:,}",
         )
     console.print(summary)
+    if alerts:
+        for summary_text in alerts:
+            console.print(f"[bold red]hub alert[/] {summary_text}")
+    else:
+        console.print("Early warning at the hub: no indicator rose in several countries at once.")
 
 
 def federation_demo(root: Path, *, rows: int, port: int, serve: bool) -> None:

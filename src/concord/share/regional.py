@@ -52,7 +52,7 @@ class RegionalTable:
     protection: str
 
 
-def _latest(
+def latest_bundles(
     session: Session, agreement_id: str | None, period: str | None
 ) -> list[FederationBundle]:
     """The latest non-revoked bundle per node × agreement × period."""
@@ -152,7 +152,7 @@ def regional_tables(
 ) -> list[RegionalTable]:
     """The regional tables, one per table name, period and set of dimensions, sorted."""
     groups: dict[tuple[str, str, tuple[str, ...]], dict[str, FederationBundle]] = defaultdict(dict)
-    for row in sorted(_latest(session, agreement_id, period), key=lambda r: r.received_at):
+    for row in sorted(latest_bundles(session, agreement_id, period), key=lambda r: r.received_at):
         for name, table in row.tables.items():
             if table.get("kind") == "aggregate":
                 key = (name, row.period, tuple(table["dimensions"]))
