@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from concord.db.models import Organisation, User
+from concord.db.models import IngestBatch, Organisation, User
 from concord.protect import identity, purposes, training
 from concord.protect.audit import AuditTrail
 from concord.protect.policy import Principal
@@ -80,3 +81,22 @@ def principal(
     session: Session, created: User, *, purpose: str | None = None, today: date | None = None
 ) -> Principal:
     return identity.load_principal(session, created, purpose=purpose, today=today)
+
+
+def ingest_batch(session: Session, org: str) -> IngestBatch:
+    """A finished import batch of ``org`` to hang hand-made records on."""
+    batch = IngestBatch(
+        source_org=org,
+        mapping_version="1",
+        mapping_sha256="0" * 64,
+        vocabulary_version="test",
+        file_name="synthetic.csv",
+        file_sha256=uuid.uuid4().hex * 2,
+        file_bytes=0,
+        imported_by="test",
+        started_at=datetime.now(UTC),
+        status="done",
+    )
+    session.add(batch)
+    session.flush()
+    return batch

@@ -11,21 +11,13 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 from concord.db.models import User
-from concord.indicators.frame import LIST_COLUMNS, RECORD_SCHEMA
+from concord.indicators.frame import LIST_COLUMNS
 from concord.share import Agreement, approve, import_agreement
+from tests.indicators.test_compute import TEXT_SCHEMA
 from tests.protect.factories import audit_trail, organisation, user
 
 PROVIDER = "hotline-es"
 HUB = "regional-hub"
-
-TEXT_SCHEMA = {
-    name: pl.String()
-    if isinstance(dtype, pl.Categorical)
-    else pl.List(pl.String())
-    if name in LIST_COLUMNS
-    else dtype
-    for name, dtype in RECORD_SCHEMA.items()
-}
 
 
 def agreement(**changes: Any) -> Agreement:

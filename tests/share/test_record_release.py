@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from concord.db.models import FederationOutbox, IngestBatch, Record, SubjectDisclosure, User
+from concord.db.models import FederationOutbox, Record, SubjectDisclosure, User
 from concord.indicators.definitions import default_registry
 from concord.indicators.frame import (
     _pages,  # the session-bound reader load_frame uses
@@ -32,7 +32,7 @@ from concord.share.revocation import read_revocation
 from concord.share.signing import create_node_key
 from concord.share.withdrawals import enqueue_withdrawals
 from concord.vocab.model import Vocabulary
-from tests.protect.factories import audit_trail, principal
+from tests.protect.factories import audit_trail, ingest_batch, principal
 from tests.share.release_setup import PROVIDER, agreement, in_force, parties
 
 AUDIT = audit_trail()
@@ -54,20 +54,7 @@ def records_agreement() -> object:
 
 def add_records(session: Session, keys: PseudonymKeys, children: int) -> list[str]:
     """Two reports for each child, and one report without a subject; the subject keys."""
-    batch = IngestBatch(
-        source_org=PROVIDER,
-        mapping_version="1",
-        mapping_sha256="0" * 64,
-        vocabulary_version="test",
-        file_name="synthetic.csv",
-        file_sha256=uuid.uuid4().hex * 2,
-        file_bytes=0,
-        imported_by="test",
-        started_at=datetime.now(UTC),
-        status="done",
-    )
-    session.add(batch)
-    session.flush()
+    batch = ingest_batch(session, PROVIDER)
     subjects = [keys.subject_key(PROVIDER, f"child-{i}") for i in range(children)]
     for index, subject in enumerate([*subjects, *subjects, None]):
         session.add(

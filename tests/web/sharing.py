@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import Engine
 
 from concord.db import session_scope
-from concord.db.models import IngestBatch, Record
+from concord.db.models import Record
 from concord.share import Agreement, approve, dump_agreement, import_agreement
 from concord.share.periods import period_containing
-from tests.protect.factories import audit_trail
+from tests.protect.factories import audit_trail, ingest_batch
 from tests.share.release_setup import agreement
 from tests.web.logins import create_user
 
@@ -92,20 +92,7 @@ def quarters(today: date | None = None) -> tuple[str, str, date]:
 def add_records(engine: Engine, org: str, received: date, counts: dict[str, int]) -> None:
     """``counts`` records per country for ``org``, received on ``received``."""
     with session_scope(engine) as session:
-        batch = IngestBatch(
-            source_org=org,
-            mapping_version="1",
-            mapping_sha256="0" * 64,
-            vocabulary_version="test",
-            file_name="synthetic.csv",
-            file_sha256=uuid.uuid4().hex * 2,
-            file_bytes=0,
-            imported_by="test",
-            started_at=datetime.now(UTC),
-            status="done",
-        )
-        session.add(batch)
-        session.flush()
+        batch = ingest_batch(session, org)
         session.add_all(
             Record(
                 batch_id=batch.id,

@@ -168,12 +168,12 @@ def compute(
         if batches is None:
             reason = "needs the import batches' quality reports (frame.load_batch_quality)"
             return replace(template, available=False, reason=reason)
-        cells = _batch_cells(batches, flt, start, end, step, dims)
+        cells = _batch_cells(batches, flt, (start, end), step, dims)
     elif definition.source == "releases":
         if releases is None:
             reason = "needs the release schedule (schedule.load_release_schedule)"
             return replace(template, available=False, reason=reason)
-        cells = _release_cells(releases, flt, start, end, step, dims)
+        cells = _release_cells(releases, flt, (start, end), step, dims)
     else:
         cells = _record_cells(definition, frame, vocabulary, dims, flt, start, end, step)
     filled = _fill_periods(cells, dims, step)
@@ -349,57 +349,75 @@ def _grouped(
     return grouped.with_columns(pl.col(n).cast(pl.String) for n in dims)
 
 
-def _batch_cells(
-    batches: pl.DataFrame,
+@dataclass(frozen=True)
+class _Events:
+    """A table of dated events per organisation (imports, scheduled releases), not records:
+    what it is called in messages and which column dates each row."""
+
+    what: str
+    unit: str
+    date_column: str
+
+
+_IMPORTS = _Events("import reports", "import", "imported_date")
+_SCHEDULE = _Events("the release schedule", "scheduled release", "due_date")
+
+
+def _event_cells(
+    events: pl.DataFrame,
+    kind: _Events,
     flt: Filter,
-    start: date | None,
-    end: date | None,
+    window: tuple[date | None, date | None],
     step: int,
     dims: list[str],
+    measure: tuple[list[pl.Expr], list[pl.Expr]],
 ) -> pl.LazyFrame:
+    """Group per-organisation events by period (and organisation) with ``measure`` (inputs,
+    aggregations); only ``source_org`` can filter or break them down."""
     other = [name for name in flt if name != "source_org"]
     if other:
         raise InputError(
-            "an indicator computed from import reports can only be filtered by source_org",
-            details=[f"{name!r} is not known per import" for name in other],
+            f"an indicator computed from {kind.what} can only be filtered by source_org",
+            details=[f"{name!r} is not known per {kind.unit}" for name in other],
         )
-    mask = date_mask("imported_date", start, end)
+    mask = date_mask(kind.date_column, *window)
     if flt.get("source_org"):
         mask = mask & pl.col("source_org").is_in(flt["source_org"])
-    keys = [(month_key(pl.col("imported_date")) // step * step).alias(_PERIOD)]
+    keys = [(month_key(pl.col(kind.date_column)) // step * step).alias(_PERIOD)]
     keys += [pl.col("source_org").alias(n) for n in dims]
+    inputs, aggs = measure
+    return _grouped(events.lazy().filter(mask), keys, inputs, dims, aggs)
+
+
+def _batch_cells(
+    batches: pl.DataFrame,
+    flt: Filter,
+    window: tuple[date | None, date | None],
+    step: int,
+    dims: list[str],
+) -> pl.LazyFrame:
+    """Coded values mapped / coded values imported, by the date of the import."""
     mapped = pl.col("coded_mapped").sum().cast(pl.Int64)
     values = pl.col("coded_values").sum().cast(pl.Int64)
-    inputs = [pl.col("coded_mapped", "coded_values")]
-    aggs = _aggs(mapped, values, values, mapped)
-    return _grouped(batches.lazy().filter(mask), keys, inputs, dims, aggs)
+    measure = ([pl.col("coded_mapped", "coded_values")], _aggs(mapped, values, values, mapped))
+    return _event_cells(batches, _IMPORTS, flt, window, step, dims, measure)
 
 
 def _release_cells(
     schedule: pl.DataFrame,
     flt: Filter,
-    start: date | None,
-    end: date | None,
+    window: tuple[date | None, date | None],
     step: int,
     dims: list[str],
 ) -> pl.LazyFrame:
     """Scheduled releases by the period of their due date: delivered on time / scheduled."""
-    other = [name for name in flt if name != "source_org"]
-    if other:
-        raise InputError(
-            "an indicator computed from the release schedule can only be filtered by source_org",
-            details=[f"{name!r} is not known per scheduled release" for name in other],
-        )
-    mask = date_mask("due_date", start, end)
-    if flt.get("source_org"):
-        mask = mask & pl.col("source_org").is_in(flt["source_org"])
-    keys = [(month_key(pl.col("due_date")) // step * step).alias(_PERIOD)]
-    keys += [pl.col("source_org").alias(n) for n in dims]
     on_time = pl.col("_on_time").sum().cast(pl.Int64)
     scheduled = pl.len().cast(pl.Int64)
-    inputs = [pl.col("on_time").cast(pl.Int64).alias("_on_time")]
-    aggs = _aggs(on_time, scheduled, scheduled, on_time)
-    return _grouped(schedule.lazy().filter(mask), keys, inputs, dims, aggs)
+    measure = (
+        [pl.col("on_time").cast(pl.Int64).alias("_on_time")],
+        _aggs(on_time, scheduled, scheduled, on_time),
+    )
+    return _event_cells(schedule, _SCHEDULE, flt, window, step, dims, measure)
 
 
 def _fill_periods(cells: pl.LazyFrame, dims: list[str], step: int) -> pl.DataFrame:
