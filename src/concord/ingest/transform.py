@@ -30,6 +30,13 @@ EARLIEST_DATE = date(1990, 1, 1)
 MAX_AGE = 120
 _BAND_RE = re.compile(r"^(\d+)-(\d+)$")
 _NO_REASONS = pl.lit([], dtype=pl.List(pl.String))
+#: Working columns of a batch: a field's trimmed cell, and each check's outcome.
+_RAW = "\x00raw\x00"
+_CHECK = "\x00check\x00"
+
+
+def _raw_column(name: str) -> str:
+    return f"{_RAW}{name}"
 
 
 #: Joins several concept ids or messages of one cell into one string (a control character
@@ -118,27 +125,48 @@ class BatchMapper:
 
     def map(self, frame: pl.DataFrame) -> BatchResult:
         result = BatchResult(records=pl.DataFrame(), quarantined=pl.DataFrame())
+        fields = self.mapping.spec.fields
+        # Each field's trimmed cell is computed once and kept as a column: every value, check
+        # and distinct-value count below reads it instead of trimming the text again.
+        work = frame.with_columns(
+            self._raw(spec).alias(_raw_column(n)) for n, spec in fields.items()
+        )
+        coded = [_raw_column(n) for n, spec in fields.items() if _counts_values(n, spec)]
+        batch = _Batch(work, _distinct_all(work, coded))
         named: dict[str, pl.Expr] = {}
         reasons: list[Reason] = []
-        for name, spec in self.mapping.spec.fields.items():
+        for name, spec in fields.items():
             record_field = field_named(name)
-            raw = self._raw(spec)
-            named[name], why = self._field(record_field, spec, raw, frame, result)
+            raw = pl.col(_raw_column(name))
+            named[name], why = self._field(record_field, spec, raw, batch, result)
             reasons.extend(why)
         reasons.extend(_cross_field_reasons(named))
-        values = [pl.col(ROW), *(value.alias(name) for name, value in named.items())]
         result.raw = frame
         result.kept_columns = [
             c for c in frame.columns if c not in self.mapping.spec.identifying and c != ROW
         ]
+        checks = [f"{_CHECK}{i}" for i in range(len(reasons))]
+        # One lazy pass: values and checks share their subexpressions (a date is parsed once
+        # for its value and its three checks), which the eager API would evaluate again.
+        evaluated = (
+            work.lazy()
+            .select(
+                pl.col(ROW),
+                *(value.alias(name) for name, value in named.items()),
+                *(
+                    r.condition.fill_null(value=False).alias(c)
+                    for r, c in zip(reasons, checks, strict=True)
+                ),
+            )
+            .collect()
+        )
         if reasons:
-            conditions = [r.condition.fill_null(value=False) for r in reasons]
-            bad = frame.select(pl.any_horizontal(conditions).alias("bad"))["bad"]
+            bad = evaluated.select(pl.any_horizontal(checks).alias("bad"))["bad"]
         else:
             bad = pl.Series("bad", [False] * frame.height, dtype=pl.Boolean)
-        result.records = frame.filter(~bad).select(values)
+        result.records = evaluated.filter(~bad).select(pl.col(ROW), *named)
         # rechunk: polars 2.1 can panic evaluating string functions on a filtered view
-        failing = frame.filter(bad).rechunk()
+        failing = work.filter(bad).rechunk()
         quarantined = failing.select(
             pl.col(ROW),
             pl.concat_list([r.item() for r in reasons]).list.drop_nulls().alias(REASONS)
@@ -167,7 +195,7 @@ class BatchMapper:
         record_field: RecordField,
         spec: FieldMapping,
         raw: pl.Expr,
-        frame: pl.DataFrame,
+        frame: _Batch,
         result: BatchResult,
     ) -> tuple[pl.Expr, list[Reason]]:
         name = record_field.name
@@ -211,14 +239,14 @@ class BatchMapper:
         name: str,
         spec: FieldMapping,
         raw: pl.Expr,
-        frame: pl.DataFrame,
+        frame: _Batch,
         reasons: list[Reason],
     ) -> tuple[pl.Expr, list[Reason]]:
         spellings: dict[str, bool] = {}
         if spec.boolean is not None:
             spellings.update({_key(s): True for s in spec.boolean.true})
             spellings.update({_key(s): False for s in spec.boolean.false})
-        table = {v: spellings[_key(v)] for v in _distinct(frame, raw) if _key(v) in spellings}
+        table = {v: spellings[_key(v)] for v in frame.distinct(raw) if _key(v) in spellings}
         value = raw.replace_strict(table, default=None, return_dtype=pl.Boolean)
         allowed = ", ".join(sorted(spellings))
         reasons.append(
@@ -231,14 +259,14 @@ class BatchMapper:
         record_field: RecordField,
         spec: FieldMapping,
         raw: pl.Expr,
-        frame: pl.DataFrame,
+        frame: _Batch,
         reasons: list[Reason],
     ) -> tuple[pl.Expr, list[Reason]]:
         names = {_key(k): v for k, v in (spec.values or {}).items()}
         names.update({v: v for v in record_field.values})
         table = {
             v: names[_key(v)]
-            for v in _distinct(frame, raw)
+            for v in frame.distinct(raw)
             if names.get(_key(v)) in record_field.values
         }
         value = raw.replace_strict(table, default=None, return_dtype=pl.String)
@@ -257,7 +285,7 @@ class BatchMapper:
         record_field: RecordField,
         spec: FieldMapping,
         raw: pl.Expr,
-        frame: pl.DataFrame,
+        frame: _Batch,
         result: BatchResult,
         reasons: list[Reason],
     ) -> tuple[pl.Expr, list[Reason]]:
@@ -268,7 +296,7 @@ class BatchMapper:
         if spec.exact_age:
             return self._age(name, raw, frame, result, reasons, scheme)
         separator = spec.split if multi else None
-        cells = _distinct(frame, raw)
+        cells = frame.distinct(raw)
         parts_of = {
             cell: [p.strip() for p in (cell.split(separator) if separator else [cell])]
             for cell in cells
@@ -303,13 +331,13 @@ class BatchMapper:
         self,
         name: str,
         raw: pl.Expr,
-        frame: pl.DataFrame,
+        frame: _Batch,
         result: BatchResult,
         reasons: list[Reason],
         scheme: str,
     ) -> tuple[pl.Expr, list[Reason]]:
         years = raw.str.replace(r"[.,]0+$", "").cast(pl.Int64, strict=False)
-        texts = _distinct(frame, raw.filter(years.is_null()))
+        texts = _distinct(frame.frame, raw.filter(years.is_null()))
         mapped, messages = self._resolve(name, scheme, texts, result, None)
         by_text = raw.replace_strict(mapped, default=None, return_dtype=pl.String)
         by_age = years.replace_strict(self.ages, default=None, return_dtype=pl.String)
@@ -363,6 +391,43 @@ def _when(condition: pl.Expr, name: str, raw: pl.Expr, problem: str) -> Reason:
 def _key(text: str) -> str:
     """How spellings in a mapping spec are compared: case, accents and spacing ignored."""
     return normalize_label(text)
+
+
+def _counts_values(name: str, spec: FieldMapping) -> bool:
+    """Whether a field's mapping looks its distinct values up (coded, boolean, enum fields)."""
+    kind = field_named(name).kind
+    if kind in (FieldKind.CONCEPT, FieldKind.CONCEPTS):
+        return not spec.exact_age
+    return kind in (FieldKind.BOOLEAN, FieldKind.ENUM)
+
+
+def _distinct_all(frame: pl.DataFrame, columns: list[str]) -> dict[str, dict[str, int]]:
+    """:func:`_distinct` of several columns in one parallel pass."""
+    if not columns:
+        return {}
+    row = (
+        frame.lazy()
+        .select(pl.col(c).drop_nulls().value_counts(name="n").implode() for c in columns)
+        .collect()
+    )
+    out: dict[str, dict[str, int]] = {}
+    for column in columns:
+        pairs = row[column][0]
+        out[column] = {item[column]: int(item["n"]) for item in pairs}
+    return out
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """A batch with its trimmed cells, and the distinct values of its looked-up fields."""
+
+    frame: pl.DataFrame
+    counts: dict[str, dict[str, int]]
+
+    def distinct(self, raw: pl.Expr) -> dict[str, int]:
+        name = raw.meta.output_name()
+        found = self.counts.get(name)
+        return found if found is not None else _distinct(self.frame, raw)
 
 
 def _distinct(frame: pl.DataFrame, expr: pl.Expr) -> dict[str, int]:
