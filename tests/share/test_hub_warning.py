@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -10,6 +11,8 @@ from concord.db.models import FederationBundle, FederationNode
 from concord.indicators.definitions import shipped_definitions
 from concord.share.cube import TOTAL
 from concord.share.hub_warning import hub_series, hub_warnings
+from concord.vocab.model import Vocabulary
+from concord.web.ui.federation_pages import regional_charts
 
 NODES = {"hotline-es": "country.es", "helpline-fr": "country.fr", "ngo-ke": "country.ke"}
 MONTHS = [date(2024 + m // 12, m % 12 + 1, 1) for m in range(24)]  # 2024-01 .. 2025-12
@@ -97,3 +100,18 @@ def test_no_claim_where_a_node_hid_the_cell(session: Session) -> None:
     assert dict(zip(last["country"], last["value"], strict=True))["country.es"] is None
     # one country surging is not a multi-country alert
     assert hub_warnings(session, shipped_definitions(), dimension="country") == []
+
+
+def test_the_regional_view_charts_each_country_over_the_nodes(
+    session: Session, vocabulary: Vocabulary
+) -> None:
+    push(session, "hotline-es", counts("hotline-es", surge=True), hide_last=True)
+    push(session, "helpline-fr", counts("helpline-fr", surge=False))
+    drawn = regional_charts(session, vocabulary)
+    assert [c["title"] for c in drawn] == [
+        "Reports involving sexual extortion, by country, across the hub's nodes"
+    ]
+    spec = json.loads(drawn[0]["json"])
+    text = json.dumps(spec)
+    assert "Spain" in text and "France" in text  # countries by name, not concept id
+    assert "1 cell suppressed" in text  # the month hotline-es hid is a gap, and said so

@@ -11,8 +11,10 @@ Everything here is aggregate or operational: no record-level data is shown, so t
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
+import polars as pl
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
@@ -20,15 +22,21 @@ from sqlalchemy.orm import Session
 
 from concord.db.models import FederationBundle
 from concord.errors import ConfigurationError
+from concord.indicators import charts
+from concord.indicators.chart_data import ChartContext
+from concord.indicators.definitions import default_registry
 from concord.protect.roles import Permission
+from concord.share.aggregate import UNKNOWN
 from concord.share.cube import TOTAL
 from concord.share.federation import received_bundles
+from concord.share.hub_warning import hub_series
 from concord.share.nodes import bundle_counts, list_nodes
 from concord.share.push import item_state, outbox_items, sync_status
 from concord.share.regional import regional_tables
 from concord.share.signing import NodeKey, load_node_key
+from concord.vocab.model import Vocabulary
 from concord.web.auth import Guard, requires
-from concord.web.deps import db_session
+from concord.web.deps import db_session, vocabulary
 from concord.web.templating import render
 from concord.web.ui.parties import PartyGuard, requires_any
 
@@ -78,11 +86,45 @@ def _choices(session: Session) -> tuple[list[str], list[str]]:
     return sorted({a for a, _ in pairs}), sorted({p for _, p in pairs}, reverse=True)
 
 
+def regional_charts(session: Session, vocab: Vocabulary) -> list[dict[str, str]]:
+    """One chart per count indicator the nodes release by month: each country's monthly
+    count, added over the nodes (a month a node suppressed is drawn as a gap)."""
+    out: list[dict[str, str]] = []
+    for definition in default_registry(None, vocab, session):
+        if definition.kind != "count" or definition.breakdown or definition.status != "active":
+            continue
+        series = hub_series(session, definition.id, "country")
+        if series.is_empty():
+            continue
+        hidden = int(series["value"].null_count())
+        ctx = ChartContext(
+            indicator_id=definition.id,
+            indicator_name=f"{definition.name}, by country, across the hub's nodes",
+            definition_text=definition.description,
+            unit=definition.unit_label(),
+            vocabulary_version=vocab.version,
+            suppressed_cells=hidden,
+            period="month",
+            higher_is=definition.higher_is,
+            caveats=tuple(definition.caveats),
+        )
+        shaped = series.with_columns(  # the shape of an indicator result (counts only)
+            pl.col("country").replace({UNKNOWN: "unknown"}),
+            pl.col("value").cast(pl.Int64).alias("numerator"),
+            pl.lit(None, dtype=pl.Int64).alias("denominator"),
+            pl.col("value").is_null().alias("suppressed"),
+        )
+        spec = charts.time_series(shaped, ctx, group="country", labeller=vocab.label_of)
+        out.append({"title": ctx.indicator_name, "json": json.dumps(spec)})
+    return out
+
+
 @router.get("/federation/regional", response_class=HTMLResponse)
 def regional_page(
     request: Request,
     session: SessionDep,
     _guard: Reader,
+    vocab: Annotated[Vocabulary, Depends(vocabulary)],
     agreement: Short = "",
     period: Annotated[str, Query(max_length=32)] = "",
 ) -> Response:
@@ -94,11 +136,13 @@ def regional_page(
     )
     agreements, periods = _choices(session)
     context = {
+        "charts": regional_charts(session, vocab),
         "tables": [{"table": t, "rows": t.cells.rows(named=True)} for t in tables],
         "agreements": agreements,
         "periods": periods,
         "form": {"agreement": agreement, "period": period},
         "min_cell": REGIONAL_MIN_CELL,
         "total": TOTAL,
+        "unknown": UNKNOWN,
     }
     return render(request, "federation_regional.html", context)

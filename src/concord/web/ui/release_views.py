@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from concord.db.models import Release, ReleaseTable
+from concord.share.aggregate import UNKNOWN
 from concord.share.cube import TOTAL
 from concord.share.periods import period_containing
 from concord.share.release import ProtectedTable
@@ -52,7 +53,7 @@ class TableView:
 
 
 def _value(value: Any, label: Labeller) -> str:
-    if value is None:
+    if value is None or value == UNKNOWN:
         return "unknown"
     if value == TOTAL:
         return "Total"
