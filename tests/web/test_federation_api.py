@@ -207,3 +207,42 @@ def test_a_real_push_from_a_node_to_a_hub(tmp_path: Path, monkeypatch: pytest.Mo
             assert (status.delivered, status.refused, status.pending) == (2, 1, 0)
     hub_engine.dispose()
     node_engine.dispose()
+
+
+def test_a_hub_administrator_trusts_and_removes_a_node_from_the_page(
+    hub: tuple[TestClient, Engine],
+) -> None:
+    client, engine = hub
+    key = node_key("ngo-new")
+    form = {"node_id": "ngo-new", "public_key": key.public_key_b64, "organisations": "ngo-new"}
+    sign_in(client, engine, {HUB: ["analyst"]}, purpose=None)
+    page = client.get("/federation")
+    assert 'id="register-node"' not in page.text  # readers see the registry, not the form
+    assert client.post("/federation/nodes", data=form).status_code == 403
+    sign_in(client, engine, {"ngo-elsewhere": ["administrator"]}, purpose=None)
+    assert client.post("/federation/nodes", data=form).status_code == 403  # not the hub's admin
+    token = sign_in(client, engine, {HUB: ["administrator"]}, purpose=None)
+    page = client.get("/federation")
+    assert 'id="register-node"' in page.text
+    client.headers.pop("X-CSRF-Token", None)
+    assert client.post("/federation/nodes", data=form).status_code == 403  # no CSRF token
+    added = client.post(
+        "/federation/nodes", data=form | {"csrf_token": token}, follow_redirects=False
+    )
+    assert added.status_code == 303
+    assert key.key_id in client.get("/federation").text
+    bad = client.post(
+        "/federation/nodes", data=form | {"public_key": "not a key", "csrf_token": token}
+    )
+    assert bad.status_code == 422
+    removed = client.post(
+        "/federation/nodes/ngo-new/remove", data={"csrf_token": token}, follow_redirects=False
+    )
+    assert removed.status_code == 303
+    assert key.key_id not in client.get("/federation").text
+    client.cookies.clear()
+
+
+def test_a_node_that_is_not_a_hub_has_no_registry_to_manage(client: TestClient) -> None:
+    response = client.post("/federation/nodes", data={"node_id": "x", "public_key": "y"})
+    assert response.status_code in (401, 404)

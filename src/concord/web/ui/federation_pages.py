@@ -15,13 +15,13 @@ import json
 from typing import Annotated, Any
 
 import polars as pl
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from concord.db.models import FederationBundle
-from concord.errors import ConfigurationError
+from concord.errors import ConfigurationError, NotFoundError
 from concord.indicators import charts
 from concord.indicators.chart_data import ChartContext
 from concord.indicators.definitions import default_registry
@@ -30,12 +30,12 @@ from concord.share.aggregate import UNKNOWN
 from concord.share.cube import TOTAL
 from concord.share.federation import received_bundles
 from concord.share.hub_warning import hub_series
-from concord.share.nodes import bundle_counts, list_nodes
+from concord.share.nodes import bundle_counts, list_nodes, register_node, remove_node
 from concord.share.push import item_state, outbox_items, sync_status
 from concord.share.regional import regional_tables
 from concord.share.signing import NodeKey, load_node_key
 from concord.vocab.model import Vocabulary
-from concord.web.auth import Guard, requires
+from concord.web.auth import Guard, audit_trail, requires
 from concord.web.deps import db_session, vocabulary
 from concord.web.templating import render
 from concord.web.ui.parties import PartyGuard, requires_any
@@ -46,6 +46,7 @@ Viewer = Annotated[
     PartyGuard, Depends(requires_any(Permission.FEDERATION_MANAGE, Permission.RELEASE_READ))
 ]
 Reader = Annotated[Guard, Depends(requires(Permission.RELEASE_READ))]
+Manager = Annotated[Guard, Depends(requires(Permission.FEDERATION_MANAGE))]
 Short = Annotated[str, Query(max_length=128)]
 #: The hub's own threshold for regional cells: fixed here, never a query parameter, so that no
 #: reader can ask for smaller cells. 10, like the agreements' default.
@@ -64,6 +65,7 @@ def federation_page(request: Request, session: SessionDep, _guard: Viewer) -> Re
     counts = bundle_counts(session)
     nodes = [{"node": node, "bundles": counts.get(node.id, (0, 0))} for node in list_nodes(session)]
     outbox = [{"item": item, "state": item_state(item)} for item in outbox_items(session)]
+    hub: str | None = request.app.state.settings.node_id
     context: dict[str, Any] = {
         "node_id": request.app.state.settings.node_id,
         "hub_url": request.app.state.settings.hub_url,
@@ -72,8 +74,55 @@ def federation_page(request: Request, session: SessionDep, _guard: Viewer) -> Re
         "received": received_bundles(session, limit=25),
         "hubs": sync_status(session),
         "outbox": outbox,
+        "can_manage": hub is not None
+        and _guard.principal.can(Permission.FEDERATION_MANAGE, hub),
     }
     return render(request, "federation.html", context)
+
+
+def _hub_org(request: Request) -> str:
+    """The organisation this hub is (``CONCORD_NODE_ID``): trusting nodes is its decision."""
+    hub: str | None = request.app.state.settings.node_id
+    if not hub:
+        raise NotFoundError("this node is not a hub: set CONCORD_NODE_ID to its organisation id")
+    return hub
+
+
+@router.post("/federation/nodes")
+def register_node_form(
+    request: Request,
+    session: SessionDep,
+    guard: Manager,
+    node_id: Annotated[str, Form(min_length=1, max_length=64)],
+    public_key: Annotated[str, Form(min_length=1, max_length=100)],
+    organisations: Annotated[str, Form(max_length=1000)] = "",
+    name: Annotated[str, Form(max_length=200)] = "",
+    url: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Trust a node's public key (or replace it), as ``concord federation node add``."""
+    guard.check(_hub_org(request))
+    orgs = [o.strip() for o in organisations.replace(",", " ").split() if o.strip()]
+    register_node(
+        session,
+        node_id=node_id.strip(),
+        name=name.strip() or node_id.strip(),
+        public_key_b64=public_key.strip(),
+        organisations=orgs or [node_id.strip()],
+        url=url.strip() or None,
+        actor=guard.principal.username,
+        audit=audit_trail(request),
+    )
+    return RedirectResponse("/federation#nodes", status_code=303)
+
+
+@router.post("/federation/nodes/{node_id}/remove")
+def remove_node_form(
+    request: Request, session: SessionDep, guard: Manager, node_id: str
+) -> Response:
+    """Stop trusting a node; refused while it has bundles stored (the CLI can purge them)."""
+    guard.check(_hub_org(request))
+    remove_node(session, node_id, actor=guard.principal.username, audit=audit_trail(request))
+    return RedirectResponse("/federation#nodes", status_code=303)
 
 
 def _choices(session: Session) -> tuple[list[str], list[str]]:
