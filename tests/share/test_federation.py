@@ -337,7 +337,18 @@ def test_record_level_bundles_make_no_regional_table(hub: Session) -> None:
 
 
 def test_a_table_without_margins_gets_primary_suppression(hub: Session) -> None:
-    receive(hub, bundle(ES_KEY, agreement(ES), {"ES": 25, "PT": 5}))
-    (table,) = regional_tables(hub)
+    receive(hub, bundle(ES_KEY, agreement(ES), {"ES": 25, "PT": 12}))
+    (table,) = regional_tables(hub, min_cell=15)  # a hub may be stricter than its nodes
     assert cells(table.cells) == {"ES": (25, "published"), "PT": (None, "suppressed")}
-    assert table.protection.startswith("primary suppression below 10")
+    assert table.protection.startswith("primary suppression below 15")
+
+
+def test_a_bundle_that_breaks_the_disclosure_rules_is_refused(hub: Session) -> None:
+    small = bundle(ES_KEY, agreement(ES), {"_total": 30, "ES": 25, "PT": 5})
+    with pytest.raises(BundleError, match=r"1 published cell.* below the agreement's min_cell"):
+        receive(hub, small)
+    leaky = count_table({"_total": 30, "ES": 25, "PT": None}).with_columns(
+        pl.when(pl.col("status") != "published").then(5).otherwise(pl.col("count")).alias("count")
+    )
+    with pytest.raises(BundleError, match=r"1 hidden cell.* carry a count"):
+        receive(hub, bundle(ES_KEY, agreement(ES), tables={TABLE: leaky}))

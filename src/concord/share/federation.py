@@ -147,7 +147,23 @@ def table_problem(agreement: Agreement, name: str, frame: pl.DataFrame) -> str |
         f"crosses {' × '.join(combo)}, which the agreement forbids"
         for combo in crosses(dims, agreement.disclosure.never_cross)
     ]
+    problems += _disclosure_problems(agreement, frame)
     return "; ".join(problems) or None
+
+
+def _disclosure_problems(agreement: Agreement, frame: pl.DataFrame) -> list[str]:
+    """Defence in depth: the hub refuses a table that breaks the agreement's disclosure rules
+    however it was made (a hidden cell with a count, a published cell below ``min_cell``)."""
+    k = agreement.disclosure.min_cell
+    count, shown = pl.col(COUNT), pl.col(STATUS) == "published"
+    leaked = frame.filter(~shown & count.is_not_null()).height
+    small = frame.filter(shown & (count > 0) & (count < k)).height
+    problems = []
+    if leaked:
+        problems.append(f"{leaked} hidden cell(s) carry a count")
+    if small:
+        problems.append(f"{small} published cell(s) are below the agreement's min_cell of {k}")
+    return problems
 
 
 def _json_rows(frame: pl.DataFrame) -> list[list[Any]]:
