@@ -194,3 +194,31 @@ def test_navigation_and_lists_follow_the_permission(client: TestClient, db: Engi
     home = client.get("/").text
     assert '<a href="/releases">' in home and '<a href="/agreements">' in home
     assert client.get("/releases").status_code == 200
+
+
+def test_a_steward_chooses_how_much_privacy_budget_a_release_spends(
+    client: TestClient, db: Engine, p: Parties
+) -> None:
+    rules = by_country() | {
+        "disclosure": {
+            "min_cell": 10,
+            "never_cross": [],
+            "dp": {"epsilon": 1.0, "period": "quarter"},
+        }
+    }
+    agreed = p.agreement(**rules)
+    in_force(db, p, agreed)
+    _, last, _ = quarters()
+    sign_in(client, db, {p.provider: ["data_steward"]})
+    asked = {"agreement": agreed.id, "period": last}
+    plan = client.get("/releases/plan", params=asked | {"epsilon": "0,4"})
+    assert plan.status_code == 200 and "spends ε = 0.4" in plan.text
+    assert 'name="epsilon" value="0.4"' in plan.text  # carried into the run form
+    bad = client.get("/releases/plan", params=asked | {"epsilon": "lots"})
+    assert bad.status_code == 422 and "must be a number" in bad.text
+    run = client.post("/releases", data=asked | {"epsilon": "0.4"}, follow_redirects=False)
+    release_id = run.headers["location"].rsplit("/", 1)[1]
+    assert client.get(f"/api/releases/{release_id}").json()["epsilon"] == 0.4
+    # what is left is 0.6: asking for 0.7 is refused by the policy decision
+    over = client.get("/releases/plan", params=asked | {"epsilon": "0.7"})
+    assert "is spent: 0.4 used, 0.7 requested" in over.text

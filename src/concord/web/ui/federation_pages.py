@@ -74,8 +74,7 @@ def federation_page(request: Request, session: SessionDep, _guard: Viewer) -> Re
         "received": received_bundles(session, limit=25),
         "hubs": sync_status(session),
         "outbox": outbox,
-        "can_manage": hub is not None
-        and _guard.principal.can(Permission.FEDERATION_MANAGE, hub),
+        "can_manage": hub is not None and _guard.principal.can(Permission.FEDERATION_MANAGE, hub),
     }
     return render(request, "federation.html", context)
 

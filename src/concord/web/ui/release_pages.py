@@ -17,6 +17,7 @@ cells only through :mod:`concord.web.ui.release_views`.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -138,6 +139,19 @@ def _choices(session: Session, guard: PartyGuard) -> list[Agreement]:
     ]
 
 
+def _epsilon(text: str) -> float | None:
+    """The privacy budget a steward asks to spend; empty means what is left this period."""
+    if not text.strip():
+        return None
+    try:
+        value = float(text.strip().replace(",", "."))
+    except ValueError:
+        raise InputError(f"ε must be a number like 0.5, not {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise InputError(f"ε must be a positive number, not {text!r}")
+    return value
+
+
 @router.get("", response_class=HTMLResponse)
 def releases_page(request: Request, session: SessionDep, guard: Reader) -> Response:
     return render(
@@ -159,11 +173,14 @@ def plan_page(
     agreement: Annotated[str, Query(max_length=128)] = "",
     period: Annotated[str, Query(max_length=32)] = "",
     version: Annotated[int | None, Query(ge=1)] = None,
+    epsilon: Annotated[str, Query(max_length=32)] = "",
 ) -> Response:
+    spend = _epsilon(epsilon)
     context: dict[str, Any] = {
         "choices": _choices(session, guard),
         "agreement": agreement,
         "period": period,
+        "epsilon": spend,
         "examples": views.period_examples(datetime.now(UTC).date()),
         "plan": None,
         "error": None,
@@ -171,7 +188,11 @@ def plan_page(
     if agreement and period:
         try:
             plan = _plan(
-                request, session, guard, vocab, ReleaseRequest(agreement, period, version=version)
+                request,
+                session,
+                guard,
+                vocab,
+                ReleaseRequest(agreement, period, epsilon=spend, version=version),
             )
         except InputError as exc:
             context["error"] = exc
@@ -194,10 +215,12 @@ def run_page(
     agreement: AgreementField,
     period: PeriodField,
     version: Annotated[int | None, Form(ge=1)] = None,
+    epsilon: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
     # Planned again here, not taken from the page: the records, the budget and earlier releases
     # may have changed since the preview, and what is stored must be what the rules allow now.
-    plan = _plan(request, session, guard, vocab, ReleaseRequest(agreement, period, version=version))
+    request_ = ReleaseRequest(agreement, period, epsilon=_epsilon(epsilon), version=version)
+    plan = _plan(request, session, guard, vocab, request_)
     row = run_release(session, plan, actor=guard.principal.username, audit=audit_trail(request))
     if row.status == RELEASED:
         # Signed now, so `concord federation push` finds it; a node without a signing key
