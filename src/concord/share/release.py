@@ -39,7 +39,7 @@ from concord.share.aggregate import bound_contributions, count_cells, sensitivit
 from concord.share.agreement import Level
 from concord.share.cube import build_cube
 from concord.share.differencing import differencing_risk, earlier_values
-from concord.share.noise import laplace_counts
+from concord.share.noise import laplace_counts, remaining
 from concord.share.periods import ReleasePeriod, parse_period, period_containing
 from concord.share.record_release import (
     RECORDS_TABLE,
@@ -110,10 +110,6 @@ class ReleasePlan:
     @property
     def allowed(self) -> bool:
         return self.decision.allowed
-
-    @property
-    def agreement(self) -> Any:
-        return self.stored.agreement
 
 
 def resolve_agreement(session: Session, agreement_id: str, version: int | None) -> StoredAgreement:
@@ -192,7 +188,9 @@ def plan_release(
     )
     decision = decide_release(ctx)
     epsilon = (
-        (request.epsilon if request.epsilon is not None else dp.epsilon - spent) if dp else None
+        (request.epsilon if request.epsilon is not None else remaining(dp.epsilon, [spent]))
+        if dp
+        else None
     )
     if frame is None:
         if engine is None:
@@ -203,6 +201,7 @@ def plan_release(
             received_from=period.start,
             received_to=period.end,
         )
+    frame = _within(frame, period)
     definitions = {d.id: d for d in registry}
     usable = [s for s in specs if _computable(s, definitions)]
     tables: list[ProtectedTable] = []
@@ -212,7 +211,7 @@ def plan_release(
             raise InputError("a record-level release needs the node's pseudonym keys")
         records = select_records(
             session,
-            frame.filter(pl.col("received_date").is_between(period.start, period.end)),
+            frame,
             organisation=agreement.provider,
             agreement_id=agreement.id,
             fields=agreement.shares.fields,
@@ -257,6 +256,13 @@ def plan_release(
         budget_period=budget_period,
         records=records,
     )
+
+
+def _within(frame: pl.DataFrame, period: ReleasePeriod) -> pl.DataFrame:
+    """Only the records received in ``period``, which the risk report and record-level releases
+    count; a frame that holds nothing else (what ``load_frame`` reads) is not copied."""
+    inside = frame["received_date"].is_between(period.start, period.end)
+    return frame if inside.all() else frame.filter(inside)
 
 
 def _computable(spec: TableSpec, definitions: dict[str, IndicatorDefinition]) -> bool:

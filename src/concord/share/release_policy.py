@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from concord.errors import InputError, PermissionDeniedError
 from concord.indicators.definitions import IndicatorRegistry
 from concord.indicators.frame import dimension_named
 from concord.protect.policy import Principal, decide
 from concord.protect.roles import Permission
 from concord.share.agreement import Frequency, Level
+from concord.share.noise import check_spend, remaining
 from concord.share.periods import KIND_MONTHS, ReleasePeriod, period_containing
 from concord.share.record_release import field_problems
 from concord.share.registry import IN_FORCE, StoredAgreement
@@ -284,10 +286,13 @@ def _budget(ctx: ReleaseContext) -> RuleOutcome:
             f"{ctx.period.label} spans more than one budget {dp.period}; release it "
             f"{dp.period} by {dp.period}",
         )
-    request = ctx.epsilon if ctx.epsilon is not None else dp.epsilon - ctx.epsilon_spent
-    left = dp.epsilon - ctx.epsilon_spent
+    spent = [ctx.epsilon_spent]
+    left = remaining(dp.epsilon, spent)
+    request = ctx.epsilon if ctx.epsilon is not None else left
     where = f"budget {dp.epsilon:g} per {dp.period} ({budget_period.label})"
-    if request <= 0 or request > left + 1e-9:
+    try:
+        check_spend(dp.epsilon, spent, request)
+    except (InputError, PermissionDeniedError):
         return RuleOutcome(
             "privacy_budget",
             False,
