@@ -13,11 +13,12 @@ from argon2 import PasswordHasher
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
-from concord.share import Agreement, approve, import_agreement
+from concord.share import Agreement
 from concord.share.bundle import BundleManifest, BundleResource, write_bundle
 from concord.share.federation import register_node
 from concord.share.signing import NodeKey
 from tests.protect.factories import audit_trail, organisation, user
+from tests.share.release_setup import approved
 
 ES, PT, HUB = "hotline-es", "hotline-pt", "regional-hub"
 VOCABULARY = "1.0.0"
@@ -81,16 +82,7 @@ def in_force(session: Session, *agreements: Agreement) -> None:
         organisation(session, org)
         user(session, f"admin-{org}", roles={org: ["administrator"]}, trained=False)
     for agreed in agreements:
-        import_agreement(session, AUDIT, agreed, actor="test")
-        for org in agreed.parties:
-            approve(
-                session,
-                AUDIT,
-                agreement_id=agreed.id,
-                version=agreed.version,
-                organisation=org,
-                approver_username=f"admin-{org}",
-            )
+        approved(session, agreed, {org: f"admin-{org}" for org in agreed.parties})
 
 
 def node_key(node: str = ES) -> NodeKey:

@@ -3,7 +3,7 @@ what the release tests share."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -59,10 +59,11 @@ def parties(session: Session) -> User:
     return user(session, "steward-es", roles={PROVIDER: ["data_steward"]})
 
 
-def in_force(session: Session, agreed: Agreement) -> None:
+def approved(session: Session, agreed: Agreement, approvers: Mapping[str, str]) -> None:
+    """Import ``agreed``; each ``organisation: administrator`` of ``approvers`` approves it."""
     audit = audit_trail()
     import_agreement(session, audit, agreed, actor="test")
-    for org, admin in ((PROVIDER, "admin-es"), (HUB, "admin-hub")):
+    for org, admin in approvers.items():
         approve(
             session,
             audit,
@@ -71,6 +72,10 @@ def in_force(session: Session, agreed: Agreement) -> None:
             organisation=org,
             approver_username=admin,
         )
+
+
+def in_force(session: Session, agreed: Agreement) -> None:
+    approved(session, agreed, {PROVIDER: "admin-es", HUB: "admin-hub"})
 
 
 def records(rows: Iterable[dict[str, Any]]) -> pl.DataFrame:

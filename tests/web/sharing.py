@@ -14,10 +14,10 @@ from sqlalchemy import Engine
 
 from concord.db import session_scope
 from concord.db.models import Record
-from concord.share import Agreement, approve, dump_agreement, import_agreement
+from concord.share import Agreement, dump_agreement
 from concord.share.periods import period_containing
-from tests.protect.factories import audit_trail, ingest_batch
-from tests.share.release_setup import agreement
+from tests.protect.factories import ingest_batch
+from tests.share.release_setup import agreement, approved
 from tests.web.logins import create_user
 
 JSON = {"accept": "application/json"}
@@ -59,18 +59,8 @@ def parties(engine: Engine) -> Parties:
 
 def store(engine: Engine, agreed: Agreement, *, approvers: dict[str, str] | None = None) -> None:
     """Import ``agreed`` as a draft; each ``organisation: admin`` of ``approvers`` approves it."""
-    audit = audit_trail()
     with session_scope(engine) as session:
-        import_agreement(session, audit, agreed, actor="test")
-        for org, admin in (approvers or {}).items():
-            approve(
-                session,
-                audit,
-                agreement_id=agreed.id,
-                version=agreed.version,
-                organisation=org,
-                approver_username=admin,
-            )
+        approved(session, agreed, approvers or {})
 
 
 def in_force(engine: Engine, p: Parties, agreed: Agreement) -> None:

@@ -13,17 +13,7 @@ from concord.config import Settings
 from concord.db import session_scope
 from concord.db.models import AuditEntry, Membership, OrganisationPurpose, TrainingRecord
 from concord.web.app import create_app
-from tests.conftest import BACKENDS, fresh_engine
 from tests.web.logins import sign_in
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def db(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Engine]:
-    engine = fresh_engine(request.param, tmp_path_factory.mktemp("db"), "admin_pages")
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from concord.config import Settings
 from concord.db import session_scope
 from concord.share import get_agreement, parse_agreement
 from concord.web.app import create_app
-from tests.conftest import BACKENDS, fresh_engine
 from tests.web.logins import sign_in
 from tests.web.sharing import (
     JSON,
@@ -28,15 +27,6 @@ from tests.web.sharing import (
     textarea,
     yaml_of,
 )
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def db(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Engine]:
-    engine = fresh_engine(request.param, tmp_path_factory.mktemp("db"), "agreement_pages")
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

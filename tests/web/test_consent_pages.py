@@ -13,20 +13,10 @@ from sqlalchemy import Engine
 
 from concord.config import Settings
 from concord.web.app import create_app
-from tests.conftest import BACKENDS, fresh_engine
 from tests.web.logins import sign_in
 
 ORG = "helpline-c"
 JSON = {"accept": "application/json"}
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def db(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Engine]:
-    engine = fresh_engine(request.param, tmp_path_factory.mktemp("db"), "consent_pages")
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from sqlalchemy import Engine
 from concord.config import Settings
 from concord.synth import generate_partners
 from concord.web.app import create_app
-from tests.conftest import BACKENDS, fresh_engine
 from tests.web.logins import sign_in
 
 
@@ -22,15 +21,6 @@ def partner_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("partners")
     generate_partners(folder, rows_per_org=300, seed=5, organisations=["hotline-es", "ngo-ke"])
     return folder
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def db(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Engine]:
-    engine = fresh_engine(request.param, tmp_path_factory.mktemp("db"), "ingest_pages")
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,6 @@ from concord.protect.keyring import Keyring
 from concord.protect.pseudonyms import PseudonymKeys
 from concord.vocab.model import Vocabulary
 from concord.web.app import create_app
-from tests.conftest import BACKENDS, fresh_engine
 from tests.protect.factories import organisation
 from tests.web.logins import sign_in
 
@@ -33,15 +32,6 @@ fields:
   source_record_key: {column: id}
   received_date: {column: received, date_format: "%Y-%m-%d"}
 """
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def db(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Engine]:
-    engine = fresh_engine(request.param, tmp_path_factory.mktemp("db"), "protect_pages")
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,6 @@ from sqlalchemy import Engine
 
 from concord.config import Settings
 from concord.web.app import create_app
-from tests.conftest import BACKENDS, fresh_engine
 from tests.web.logins import sign_in
 from tests.web.sharing import (
     JSON,
@@ -31,15 +30,6 @@ CELL_ROW = re.compile(r'<tr data-status="(\w+)">(.*?)</tr>', re.S)
 #: Spain and France are large; Portugal's 3 is a small cell, so France is suppressed with it
 #: (otherwise the total minus Spain would give Portugal away).
 COUNTS = {"country.es": 40, "country.fr": 30, "country.pt": 3}
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def db(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Engine]:
-    engine = fresh_engine(request.param, tmp_path_factory.mktemp("db"), "release_pages")
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
