@@ -42,7 +42,8 @@ def hub_organisation(request: Request) -> str:
     node_id: str | None = request.app.state.settings.node_id
     if not node_id:
         raise NotFoundError(
-            "this node does not accept bundles: it is not configured as a hub (CONCORD_NODE_ID)"
+            "this node is not configured as a hub (CONCORD_NODE_ID): it neither accepts "
+            "bundles nor keeps a registry of nodes"
         )
     return node_id
 

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from concord.db.models import FederationBundle
-from concord.errors import ConfigurationError, NotFoundError
+from concord.errors import ConfigurationError
 from concord.indicators import charts
 from concord.indicators.chart_data import ChartContext
 from concord.indicators.definitions import default_registry
@@ -35,6 +35,7 @@ from concord.share.push import item_state, outbox_items, sync_status
 from concord.share.regional import regional_tables
 from concord.share.signing import NodeKey, load_node_key
 from concord.vocab.model import Vocabulary
+from concord.web.api.federation import hub_organisation
 from concord.web.auth import Guard, audit_trail, requires
 from concord.web.deps import db_session, vocabulary
 from concord.web.templating import render
@@ -79,14 +80,6 @@ def federation_page(request: Request, session: SessionDep, _guard: Viewer) -> Re
     return render(request, "federation.html", context)
 
 
-def _hub_org(request: Request) -> str:
-    """The organisation this hub is (``CONCORD_NODE_ID``): trusting nodes is its decision."""
-    hub: str | None = request.app.state.settings.node_id
-    if not hub:
-        raise NotFoundError("this node is not a hub: set CONCORD_NODE_ID to its organisation id")
-    return hub
-
-
 @router.post("/federation/nodes")
 def register_node_form(
     request: Request,
@@ -99,7 +92,7 @@ def register_node_form(
     url: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     """Trust a node's public key (or replace it), as ``concord federation node add``."""
-    guard.check(_hub_org(request))
+    guard.check(hub_organisation(request))
     orgs = [o.strip() for o in organisations.replace(",", " ").split() if o.strip()]
     register_node(
         session,
@@ -119,7 +112,7 @@ def remove_node_form(
     request: Request, session: SessionDep, guard: Manager, node_id: str
 ) -> Response:
     """Stop trusting a node; refused while it has bundles stored (the CLI can purge them)."""
-    guard.check(_hub_org(request))
+    guard.check(hub_organisation(request))
     remove_node(session, node_id, actor=guard.principal.username, audit=audit_trail(request))
     return RedirectResponse("/federation#nodes", status_code=303)
 
