@@ -28,7 +28,13 @@ from sqlalchemy.orm import Session
 
 from concord.db.models import IndicatorDefinitionRow
 from concord.errors import InputError, NotFoundError
-from concord.indicators.frame import DIMENSIONS, Filter, dimension_named, filter_problems
+from concord.indicators.frame import (
+    DIMENSIONS,
+    Filter,
+    canonical_dimension,
+    dimension_named,
+    filter_problems,
+)
 from concord.records.fields import FieldKind, field_named
 from concord.validation import describe_validation_error
 from concord.vocab.model import Vocabulary
@@ -148,7 +154,7 @@ class IndicatorDefinition(_Strict):
 
     def dimensions(self) -> list[str]:
         """Every dimension this indicator may be computed by (canonical names)."""
-        names = [_canonical(n) for n in (*self.breakdown, *self.disaggregations)]
+        names = [canonical_dimension(n) for n in (*self.breakdown, *self.disaggregations)]
         return list(dict.fromkeys(names))
 
     def baseline_window(self) -> int:
@@ -168,11 +174,6 @@ class IndicatorDefinition(_Strict):
         return {"count": "reports", "share": "%", "rate": "rate", "median": "days"}[self.kind]
 
 
-def _canonical(name: str) -> str:
-    dim = dimension_named(name)
-    return dim.name if dim else name
-
-
 # --- meaning: checked against the record fields and the vocabulary -------------------------
 
 
@@ -189,7 +190,7 @@ def definition_problems(definition: IndicatorDefinition, vocabulary: Vocabulary)
                     f"{key}: {name!r} is not a coded field an indicator can be broken down by; "
                     f"valid: {', '.join(DIMENSIONS)}"
                 )
-    if d.kind == "rate" and "country" not in [_canonical(n) for n in d.breakdown]:
+    if d.kind == "rate" and "country" not in [canonical_dimension(n) for n in d.breakdown]:
         problems.append("breakdown: a rate is per country (its population table is), add country")
     if d.status == "planned" and not d.needs:
         problems.append("needs: a planned indicator says what it is waiting for")

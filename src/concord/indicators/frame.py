@@ -105,6 +105,12 @@ def dimension_named(name: str) -> Dimension | None:
     return DIMENSIONS.get(name) or DIMENSIONS.get(_ALIASES.get(name, ""))
 
 
+def canonical_dimension(name: str) -> str:
+    """A dimension's canonical name (``abuse_types`` → ``abuse_type``); any other name as is."""
+    dim = dimension_named(name)
+    return dim.name if dim is not None else name
+
+
 def empty_frame() -> pl.DataFrame:
     """A record frame without records (an empty database)."""
     return pl.DataFrame(schema=RECORD_SCHEMA)

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from concord.db.models import FederationBundle, FederationNode
 from concord.errors import BundleError, NotFoundError
+from concord.indicators.frame import canonical_dimension
 from concord.protect.audit import AuditTrail
 from concord.share.agreement import Agreement
 from concord.share.bundle import MAX_BUNDLE_BYTES, BundleManifest, VerifiedBundle, read_bundle
@@ -36,7 +37,7 @@ from concord.share.nodes import list_nodes, node_key_lookup, register_node, remo
 from concord.share.regional import RegionalTable, regional_tables
 from concord.share.registry import get_agreement, in_force
 from concord.share.revocation import read_revocation
-from concord.share.tables import canonical_dimension, crosses
+from concord.share.tables import crosses
 
 __all__ = [
     "ReceiveResult",

@@ -14,7 +14,7 @@ from itertools import combinations
 
 from concord.errors import InputError
 from concord.indicators.definitions import IndicatorDefinition, IndicatorRegistry
-from concord.indicators.frame import dimension_named
+from concord.indicators.frame import canonical_dimension
 from concord.share.agreement import Agreement
 
 #: The calendar month of a record: a dimension every release can use, from ``received_date``.
@@ -36,14 +36,6 @@ class TableSpec:
 
     def label(self) -> str:
         return f"{self.indicator} by {', '.join(self.dimensions) or 'nothing (one total)'}"
-
-
-def canonical_dimension(name: str) -> str:
-    """A dimension's canonical name (``abuse_types`` → ``abuse_type``); ``month`` as is."""
-    if name == MONTH:
-        return MONTH
-    dim = dimension_named(name)
-    return dim.name if dim is not None else name
 
 
 def parse_table_spec(text: str) -> TableSpec:
