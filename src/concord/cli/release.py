@@ -38,6 +38,7 @@ from concord.share.release import (
     revoke_release,
     run_release,
 )
+from concord.share.release_bundle import write_release_bundle
 
 app = typer.Typer(
     help="Releases under sharing agreements: plan, run, list, show, revoke.", no_args_is_help=True
@@ -137,8 +138,6 @@ def run(
 
 
 def _write_bundle(engine: Any, release_id: str) -> None:
-    from concord.share.release_bundle import write_release_bundle
-
     settings = get_settings()
     with session_scope(engine) as session:
         path = write_release_bundle(session, release_id, settings.key_dir, settings.bundle_dir)
