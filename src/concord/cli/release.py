@@ -15,6 +15,7 @@ import polars as pl
 import typer
 from rich.markup import escape
 from rich.table import Table
+from sqlalchemy import Engine
 
 from concord.cli.common import (
     VocabularyOption,
@@ -73,7 +74,7 @@ def _plan(
     epsilon: float | None,
     version: int | None,
     vocabulary: VocabularyOption,
-) -> tuple[ReleasePlan, Any]:
+) -> tuple[ReleasePlan, Engine]:
     engine = migrated_engine()
     vocab = vocabulary_from(vocabulary)
     request = ReleaseRequest(agreement, period, tuple(tables or ()), epsilon, version)
@@ -137,7 +138,7 @@ def run(
     _write_bundle(engine, release_id)
 
 
-def _write_bundle(engine: Any, release_id: str) -> None:
+def _write_bundle(engine: Engine, release_id: str) -> None:
     settings = get_settings()
     with session_scope(engine) as session:
         path = write_release_bundle(session, release_id, settings.key_dir, settings.bundle_dir)
