@@ -8,10 +8,13 @@ them. Coded values are resolved once per distinct value (:mod:`concord.ingest.co
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import polars as pl
 
@@ -33,15 +36,11 @@ _NO_REASONS = pl.lit([], dtype=pl.List(pl.String))
 #: Working columns of a batch: a field's trimmed cell, and each check's outcome.
 _RAW = "\x00raw\x00"
 _CHECK = "\x00check\x00"
+_INDEX = "\x00index\x00"
 
 
 def _raw_column(name: str) -> str:
     return f"{_RAW}{name}"
-
-
-#: Joins several concept ids or messages of one cell into one string (a control character
-#: that never occurs in labels), split again column-wise.
-UNIT = "\x1f"
 
 
 @dataclass(frozen=True)
@@ -126,19 +125,29 @@ class BatchMapper:
     def map(self, frame: pl.DataFrame) -> BatchResult:
         result = BatchResult(records=pl.DataFrame(), quarantined=pl.DataFrame())
         fields = self.mapping.spec.fields
-        # Each field's trimmed cell is computed once and kept as a column: every value, check
-        # and distinct-value count below reads it instead of trimming the text again.
+        looked_up = {n for n, spec in fields.items() if _counts_values(n, spec)}
+        # Fields read as text get their trimmed cell once, as a column; looked-up fields keep
+        # the cell as written and are decided once per distinct cell (see _Cells).
         work = frame.with_columns(
-            self._raw(spec).alias(_raw_column(n)) for n, spec in fields.items()
+            self._raw(spec).alias(_raw_column(n))
+            for n, spec in fields.items()
+            if n not in looked_up or spec.column is None
         )
-        coded = [_raw_column(n) for n, spec in fields.items() if _counts_values(n, spec)]
-        batch = _Batch(work, _distinct_all(work, coded))
+        sources = {n: fields[n].column or _raw_column(n) for n in looked_up}
+        distinct = _distinct_all(work, sorted(set(sources.values())))
+        cells = {
+            n: _Cells.of(n, distinct[sources[n]], fields[n].default, sources[n]) for n in looked_up
+        }
+        work = work.with_columns(c.index_column() for c in cells.values())
         named: dict[str, pl.Expr] = {}
         reasons: list[Reason] = []
         for name, spec in fields.items():
             record_field = field_named(name)
-            raw = pl.col(_raw_column(name))
-            named[name], why = self._field(record_field, spec, raw, batch, result)
+            if name in cells:
+                named[name], why = self._looked_up(record_field, spec, cells[name], result)
+            else:
+                raw = pl.col(_raw_column(name))
+                named[name], why = self._field(record_field, spec, raw, work, result)
             reasons.extend(why)
         reasons.extend(_cross_field_reasons(named))
         result.raw = frame
@@ -146,19 +155,15 @@ class BatchMapper:
             c for c in frame.columns if c not in self.mapping.spec.identifying and c != ROW
         ]
         checks = [f"{_CHECK}{i}" for i in range(len(reasons))]
-        # One lazy pass: values and checks share their subexpressions (a date is parsed once
-        # for its value and its three checks), which the eager API would evaluate again.
-        evaluated = (
-            work.lazy()
-            .select(
-                pl.col(ROW),
-                *(value.alias(name) for name, value in named.items()),
-                *(
-                    r.condition.fill_null(value=False).alias(c)
-                    for r, c in zip(reasons, checks, strict=True)
-                ),
-            )
-            .collect()
+        # One eager select: measured faster than a lazy plan with common-subexpression
+        # elimination here (polars 2.1), which materialises every shared intermediate.
+        evaluated = work.select(
+            pl.col(ROW),
+            *(value.alias(name) for name, value in named.items()),
+            *(
+                r.condition.fill_null(value=False).alias(c)
+                for r, c in zip(reasons, checks, strict=True)
+            ),
         )
         if reasons:
             bad = evaluated.select(pl.any_horizontal(checks).alias("bad"))["bad"]
@@ -190,14 +195,15 @@ class BatchMapper:
             cell = cell.fill_null(pl.lit(str(spec.default)))
         return cell
 
-    def _field(  # noqa: PLR0911 — one return per field kind is the clearest dispatch
+    def _field(
         self,
         record_field: RecordField,
         spec: FieldMapping,
         raw: pl.Expr,
-        frame: _Batch,
+        frame: pl.DataFrame,
         result: BatchResult,
     ) -> tuple[pl.Expr, list[Reason]]:
+        """A field read from its trimmed text: dates, numbers, free text, keys, exact ages."""
         name = record_field.name
         reasons: list[Reason] = []
         if record_field.required:
@@ -212,15 +218,52 @@ class BatchMapper:
             )
             reasons.append(_when(number < 0, name, raw, "is negative"))
             return number, reasons
-        if kind is FieldKind.BOOLEAN:
-            return self._boolean(name, spec, raw, frame, reasons)
-        if kind is FieldKind.ENUM:
-            return self._enum(record_field, spec, raw, frame, reasons)
         if kind is FieldKind.TEXT:
             return raw.str.slice(0, 128), reasons
-        if kind in (FieldKind.CONCEPT, FieldKind.CONCEPTS):
-            return self._concepts(record_field, spec, raw, frame, result, reasons)
+        if kind in (FieldKind.CONCEPT, FieldKind.CONCEPTS) and spec.exact_age:
+            return self._age(name, raw, frame, result, reasons, record_field.scheme or "")
         return raw, reasons  # FieldKind.KEY: pseudonymised by the pipeline, never stored raw
+
+    def _looked_up(
+        self, record_field: RecordField, spec: FieldMapping, cells: _Cells, result: BatchResult
+    ) -> tuple[pl.Expr, list[Reason]]:
+        """A coded, boolean or enum field, decided once per distinct cell."""
+        name = record_field.name
+        reasons: list[Reason] = []
+        if record_field.required:
+            reasons.append(Reason(cells.missing(), pl.lit(f"{name}: missing (required)")))
+        if record_field.kind is FieldKind.BOOLEAN:
+            spellings: dict[str, bool] = {}
+            if spec.boolean is not None:
+                spellings.update({_key(s): True for s in spec.boolean.true})
+                spellings.update({_key(s): False for s in spec.boolean.false})
+            allowed = f"is not one of: {', '.join(sorted(spellings))}"
+            return self._one_of(name, cells, spellings, allowed, pl.Boolean, reasons)
+        if record_field.kind is FieldKind.ENUM:
+            names: dict[str, str] = {_key(k): v for k, v in (spec.values or {}).items()}
+            names.update({v: v for v in record_field.values})
+            known = {k: v for k, v in names.items() if v in record_field.values}
+            allowed = f"is not one of: {', '.join(record_field.values)}"
+            return self._one_of(name, cells, known, allowed, pl.String, reasons)
+        return self._concepts(record_field, spec, cells, result, reasons)
+
+    @staticmethod
+    def _one_of(
+        name: str,
+        cells: _Cells,
+        table: Mapping[str, object],
+        problem: str,
+        dtype: pl.DataType | type[pl.DataType],
+        reasons: list[Reason],
+    ) -> tuple[pl.Expr, list[Reason]]:
+        """A value looked up by its normalised spelling; any other spelling is a reason."""
+        values = [None if v is None else table.get(_key(v)) for v in cells.values]
+        messages = [
+            f"{name}: '{v}' {problem}" if v is not None and value is None else None
+            for v, value in zip(cells.values, values, strict=True)
+        ]
+        reasons.append(cells.reason(messages))
+        return cells.lookup(values, dtype), reasons
 
     def _date(
         self, name: str, spec: FieldMapping, raw: pl.Expr, reasons: list[Reason]
@@ -234,110 +277,51 @@ class BatchMapper:
         reasons.append(_when(parsed < EARLIEST_DATE, name, raw, "is before 1990"))
         return parsed, reasons
 
-    def _boolean(
-        self,
-        name: str,
-        spec: FieldMapping,
-        raw: pl.Expr,
-        frame: _Batch,
-        reasons: list[Reason],
-    ) -> tuple[pl.Expr, list[Reason]]:
-        spellings: dict[str, bool] = {}
-        if spec.boolean is not None:
-            spellings.update({_key(s): True for s in spec.boolean.true})
-            spellings.update({_key(s): False for s in spec.boolean.false})
-        table = {v: spellings[_key(v)] for v in frame.distinct(raw) if _key(v) in spellings}
-        value = raw.replace_strict(table, default=None, return_dtype=pl.Boolean)
-        allowed = ", ".join(sorted(spellings))
-        reasons.append(
-            _when(raw.is_not_null() & value.is_null(), name, raw, f"is not one of: {allowed}")
-        )
-        return value, reasons
-
-    def _enum(
-        self,
-        record_field: RecordField,
-        spec: FieldMapping,
-        raw: pl.Expr,
-        frame: _Batch,
-        reasons: list[Reason],
-    ) -> tuple[pl.Expr, list[Reason]]:
-        names = {_key(k): v for k, v in (spec.values or {}).items()}
-        names.update({v: v for v in record_field.values})
-        table = {
-            v: names[_key(v)]
-            for v in frame.distinct(raw)
-            if names.get(_key(v)) in record_field.values
-        }
-        value = raw.replace_strict(table, default=None, return_dtype=pl.String)
-        reasons.append(
-            _when(
-                raw.is_not_null() & value.is_null(),
-                record_field.name,
-                raw,
-                f"is not one of: {', '.join(record_field.values)}",
-            )
-        )
-        return value, reasons
-
     def _concepts(
         self,
         record_field: RecordField,
         spec: FieldMapping,
-        raw: pl.Expr,
-        frame: _Batch,
+        cells: _Cells,
         result: BatchResult,
         reasons: list[Reason],
     ) -> tuple[pl.Expr, list[Reason]]:
-        """Coded fields, resolved once per distinct *cell* (a few hundred at most), then
-        applied column-wise with plain string replacement — no per-row list work."""
+        """Coded fields: each distinct cell is split, resolved and explained once (a few
+        hundred cells at most), then every row gets its cell's answer by position."""
         name, scheme = record_field.name, record_field.scheme or ""
         multi = record_field.kind is FieldKind.CONCEPTS
-        if spec.exact_age:
-            return self._age(name, raw, frame, result, reasons, scheme)
         separator = spec.split if multi else None
-        cells = frame.distinct(raw)
-        parts_of = {
-            cell: [p.strip() for p in (cell.split(separator) if separator else [cell])]
-            for cell in cells
-        }
+        parts_of = [
+            []
+            if value is None
+            else [p.strip() for p in (value.split(separator) if separator else [value])]
+            for value in cells.values
+        ]
         counts: Counter[str] = Counter()
-        for cell, count in cells.items():
-            for part in filter(None, parts_of[cell]):
+        for parts, count in zip(parts_of, cells.counts, strict=True):
+            for part in filter(None, parts):
                 counts[part] += count
         mapped, messages = self._resolve(name, scheme, dict(counts), result, spec)
-        ids_of: dict[str, str] = {}
-        why_of: dict[str, str] = {}
-        for cell, parts in parts_of.items():
-            ids = dict.fromkeys(mapped[p] for p in parts if p in mapped)
-            ids_of[cell] = UNIT.join(ids)
-            whys = [messages[p] for p in parts if p in messages]
-            if whys:
-                why_of[cell] = UNIT.join(whys)
-        joined = raw.replace_strict(ids_of, default=None, return_dtype=pl.String)
-        why = raw.replace_strict(why_of, default=None, return_dtype=pl.String)
-        reasons.append(Reason(why.is_not_null(), why.str.split(UNIT), many=True))
+        ids_of = [
+            list(dict.fromkeys(mapped[p] for p in parts if p in mapped)) for parts in parts_of
+        ]
+        whys = [[messages[p] for p in parts if p in messages] for parts in parts_of]
+        reasons.append(cells.reasons(whys))
         if multi:
             empty = pl.lit([], dtype=pl.List(pl.String))
-            value = (
-                pl.when(joined.is_null() | (joined == ""))
-                .then(empty)
-                .otherwise(joined.str.split(UNIT))
-            )
-            return value, reasons
-        return pl.when(joined == "").then(None).otherwise(joined), reasons
+            return cells.lookup(ids_of, pl.List(pl.String)).fill_null(empty), reasons
+        return cells.lookup([ids[0] if ids else None for ids in ids_of], pl.String), reasons
 
     def _age(
         self,
         name: str,
         raw: pl.Expr,
-        frame: _Batch,
+        frame: pl.DataFrame,
         result: BatchResult,
         reasons: list[Reason],
         scheme: str,
     ) -> tuple[pl.Expr, list[Reason]]:
         years = raw.str.replace(r"[.,]0+$", "").cast(pl.Int64, strict=False)
-        texts = _distinct(frame.frame, raw.filter(years.is_null()))
+        texts = _distinct(frame, raw.filter(years.is_null()))
         mapped, messages = self._resolve(name, scheme, texts, result, None)
         by_text = raw.replace_strict(mapped, default=None, return_dtype=pl.String)
         by_age = years.replace_strict(self.ages, default=None, return_dtype=pl.String)
@@ -388,6 +372,7 @@ def _when(condition: pl.Expr, name: str, raw: pl.Expr, problem: str) -> Reason:
     return Reason(condition, pl.format(f"{name}: '{{}}' {problem}", raw))
 
 
+@functools.lru_cache(maxsize=65536)
 def _key(text: str) -> str:
     """How spellings in a mapping spec are compared: case, accents and spacing ignored."""
     return normalize_label(text)
@@ -401,16 +386,13 @@ def _counts_values(name: str, spec: FieldMapping) -> bool:
     return kind in (FieldKind.BOOLEAN, FieldKind.ENUM)
 
 
-def _distinct_all(frame: pl.DataFrame, columns: list[str]) -> dict[str, dict[str, int]]:
-    """:func:`_distinct` of several columns in one parallel pass."""
+def _distinct_all(frame: pl.DataFrame, columns: list[str]) -> dict[str, dict[str | None, int]]:
+    """The distinct cells of several columns with how often each occurs (None: null cells),
+    in one parallel pass."""
     if not columns:
         return {}
-    row = (
-        frame.lazy()
-        .select(pl.col(c).drop_nulls().value_counts(name="n").implode() for c in columns)
-        .collect()
-    )
-    out: dict[str, dict[str, int]] = {}
+    row = frame.lazy().select(pl.col(c).value_counts(name="n").implode() for c in columns).collect()
+    out: dict[str, dict[str | None, int]] = {}
     for column in columns:
         pairs = row[column][0]
         out[column] = {item[column]: int(item["n"]) for item in pairs}
@@ -418,16 +400,69 @@ def _distinct_all(frame: pl.DataFrame, columns: list[str]) -> dict[str, dict[str
 
 
 @dataclass(frozen=True)
-class _Batch:
-    """A batch with its trimmed cells, and the distinct values of its looked-up fields."""
+class _Cells:
+    """A looked-up field's distinct cells in one batch, and each row's position among them.
 
-    frame: pl.DataFrame
-    counts: dict[str, dict[str, int]]
+    Why: a coded column of a million rows holds a few dozen distinct cells. What a cell means
+    (its value, whether it is valid, why not) is decided once per cell in Python and reaches
+    the rows by position (a gather), so no row is trimmed, split or hashed again; this is what
+    keeps mapping well ahead of a row-by-row validator (docs/performance.md).
+    """
 
-    def distinct(self, raw: pl.Expr) -> dict[str, int]:
-        name = raw.meta.output_name()
-        found = self.counts.get(name)
-        return found if found is not None else _distinct(self.frame, raw)
+    #: The distinct cells as written (untrimmed), plus the spec's default if it is missing.
+    cells: list[str]
+    #: Rows per cell (empty cells counted under the default, if any).
+    counts: list[int]
+    #: Each cell trimmed, the default for a blank one, or None (no value).
+    values: list[str | None]
+    column: str
+    default: int | None
+    index_name: str
+
+    @classmethod
+    def of(cls, name: str, counts: dict[str | None, int], default: object, column: str) -> _Cells:
+        cells = [c for c in counts if c is not None]
+        numbers = [counts[c] for c in cells]
+        fallback = None if default is None else str(default)
+        position = None
+        if fallback is not None:
+            if fallback not in cells:
+                cells.append(fallback)
+                numbers.append(0)
+            position = cells.index(fallback)
+            numbers[position] += counts.get(None, 0)
+        values = [c.strip() or fallback for c in cells]
+        return cls(cells, numbers, values, column, position, f"{_INDEX}{name}")
+
+    def index_column(self) -> pl.Expr:
+        """Each row's position in :attr:`cells` (null where the cell is empty)."""
+        index = pl.col(self.column).cast(pl.Enum(self.cells)).to_physical()
+        if self.default is not None:
+            index = index.fill_null(self.default)
+        return index.alias(self.index_name)
+
+    def lookup(self, per_cell: list[Any], dtype: pl.DataType | type[pl.DataType]) -> pl.Expr:
+        """Each row's entry of ``per_cell`` (one entry per cell), null for an empty cell."""
+        return pl.lit(pl.Series(per_cell, dtype=dtype)).gather(pl.col(self.index_name))
+
+    def missing(self) -> pl.Expr:
+        blank = [v is None for v in self.values]
+        return pl.col(self.index_name).is_null() | self.lookup(blank, pl.Boolean)
+
+    def reason(self, messages: list[str | None]) -> Reason:
+        """The reason each cell's message gives (None: the cell is fine)."""
+        return Reason(
+            self.lookup([m is not None for m in messages], pl.Boolean),
+            self.lookup(messages, pl.String),
+        )
+
+    def reasons(self, messages: list[list[str]]) -> Reason:
+        """Several reasons per cell (one per unknown part of a multi-valued cell)."""
+        return Reason(
+            self.lookup([bool(m) for m in messages], pl.Boolean),
+            self.lookup(messages, pl.List(pl.String)),
+            many=True,
+        )
 
 
 def _distinct(frame: pl.DataFrame, expr: pl.Expr) -> dict[str, int]:
