@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from concord.db import session_scope
+from concord.db.bulk import DeferredIndexes, defer_indexes, table_size, worth_deferring
 from concord.db.models import IngestBatch
 from concord.errors import ConcordError, UnreadableFileError
 from concord.ingest import store
@@ -234,6 +235,7 @@ class _Run:
         #: 64-bit prefixes of the keys this import stored (a filter; hits are checked in SQL)
         self.seen = KeyFilter()
         self.org_had_records = store.has_records(session, mapping.spec.source)
+        self.deferred = DeferredIndexes()
 
     def add(self, frame: pl.DataFrame, *, source: str) -> None:
         spec = self.mapping.spec
@@ -242,6 +244,7 @@ class _Run:
             self.identifying_seen = {c for c in spec.identifying if c in frame.columns}
             self.plan = plan_kept_columns(self.session, spec, frame.columns, self.cipher)
             self.checked_columns = True
+            self.deferred = self._defer_indexes(frame)
         self.quality.rows_read += frame.height
         result = self.mapper.map(frame)
         self.quality.add_mapped(result)
@@ -297,6 +300,7 @@ class _Run:
 
     def finish(self) -> None:
         """Close the batch with its reconciliation and quality report."""
+        self.deferred.rebuild(self.session)
         batch, quality = self.batch, self.quality
         batch.rows_read = quality.rows_read
         batch.rows_stored = quality.rows_stored
@@ -310,6 +314,16 @@ class _Run:
         batch.status = "done"
         batch.finished_at = store.now()
         self.session.flush()
+
+    def _defer_indexes(self, first: pl.DataFrame) -> DeferredIndexes:
+        """A large load rebuilds the secondary indexes once at the end instead of updating
+        them row by row (SQLite; see :class:`DeferredIndexes`). Its size is estimated from the
+        first batch: the file's bytes over the batch's bytes per row."""
+        per_row = max(first.estimated_size() / max(first.height, 1), 1.0)
+        expected = max(first.height, int(self.batch.file_bytes / per_row))
+        if not worth_deferring(expected, table_size(self.session, "record")):
+            return DeferredIndexes()
+        return defer_indexes(self.session, ["record", "record_concept"])
 
     def _subject_keys(self, raw: pl.DataFrame) -> pl.DataFrame:
         """ROW → the keyed pseudonym of the partner's child id (null where there is none)."""

@@ -101,7 +101,12 @@ class RecordConcept(Base):
     """A multi-valued coded field of a record (abuse types, platform types, actions taken)."""
 
     __tablename__ = "record_concept"
-    __table_args__ = (Index("ix_record_concept_field_concept", "field", "concept_id"),)
+    #: On SQLite the table is clustered on its key (WITHOUT ROWID, migration 0007): one B-tree
+    #: instead of a rowid table plus a key index.
+    __table_args__ = (
+        Index("ix_record_concept_field_concept", "field", "concept_id"),
+        {"sqlite_with_rowid": False},
+    )
 
     record_id: Mapped[int] = mapped_column(
         ForeignKey("record.id", ondelete="CASCADE"), primary_key=True
