@@ -2,7 +2,7 @@
 
     uv run --group bench python benchmarks/ingest.py [--rows 1000000] [--pg URL] [--memory]
 
-Generates one synthetic partner file (``hotline-es``: UTF-8 CSV with BOM, 25 columns, planted
+Generates one synthetic partner file (``hotline-es``: UTF-8 CSV with BOM, 19 columns, planted
 problems) and, in the same run, times:
 
 * **DuckDB count(*)** — the parse floor (materialises nothing);

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -64,7 +66,7 @@ def mapping(tmp_path_factory: pytest.TempPathFactory) -> LoadedMapping:
     return load_mapping(folder / "spec.yaml")
 
 
-def _frame(*rows: dict[str, str | None]) -> pl.DataFrame:
+def _frame(*rows: Mapping[str, str | None]) -> pl.DataFrame:
     frame = pl.DataFrame(list(rows), schema=dict.fromkeys(GOOD, pl.String))
     return frame.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
 
@@ -181,3 +183,74 @@ _HYPOTHESIS_MAPPING: list[LoadedMapping] = []
 def _share_mapping(mapping: LoadedMapping) -> None:
     if not _HYPOTHESIS_MAPPING:
         _HYPOTHESIS_MAPPING.append(mapping)
+
+
+def test_cells_are_read_trimmed_and_blank_cells_are_empty(
+    mapping: LoadedMapping, vocabulary: Vocabulary
+) -> None:
+    """Coded cells are decided once per distinct cell as written: spacing around a value must
+    not change what it means, and a blank coded cell is no value, not an unknown code."""
+    padded = {
+        **GOOD,
+        "country": "  FR ",
+        "types": " Pédopornographie |  Chantage sexuel",
+        "selfgen": " Oui ",
+        "status": "\tOuvert ",
+    }
+    blank = {**GOOD, "country": "   ", "types": " ", "selfgen": "  ", "status": " "}
+    result = BatchMapper(mapping, vocabulary, today=TODAY).map(_frame(padded, blank, GOOD))
+    assert result.quarantined.is_empty(), result.quarantined[REASONS].to_list()
+    first, second, third = result.records.iter_rows(named=True)
+    assert first["country"] == third["country"] == "country.fr"
+    assert first["abuse_types"] == third["abuse_types"]
+    assert (first["self_generated"], first["case_status"]) == (True, "open")
+    assert second["country"] is None and second["abuse_types"] == []
+    assert second["self_generated"] is None and second["case_status"] is None
+
+
+def test_unknown_codes_are_counted_across_spellings_of_one_value(
+    mapping: LoadedMapping, vocabulary: Vocabulary
+) -> None:
+    frame = _frame({**GOOD, "country": "Atlantis"}, {**GOOD, "id": "A2", "country": " Atlantis "})
+    result = BatchMapper(mapping, vocabulary, today=TODAY).map(frame)
+    assert result.unknown[("country", "Atlantis")] == 2
+    assert result.quarantined.height == 2
+
+
+def test_a_coded_default_fills_empty_and_blank_cells(
+    tmp_path: Path, vocabulary: Vocabulary
+) -> None:
+    (tmp_path / "spec.yaml").write_text(
+        SPEC.replace(
+            "country: {column: country, scheme: country}",
+            "country: {column: country, scheme: country, default: FR}",
+        ),
+        encoding="utf-8",
+    )
+    (tmp_path / "cw.yaml").write_text(CROSSWALK, encoding="utf-8")
+    spec = load_mapping(tmp_path / "spec.yaml")
+    rows = [{**GOOD, "id": f"A{i}", "country": cell} for i, cell in enumerate([None, "", "  "])]
+    rows.append({**GOOD, "id": "A9", "country": "Frankreich"})
+    result = BatchMapper(spec, vocabulary, today=TODAY).map(_frame(*rows))
+    assert result.quarantined.is_empty()
+    assert result.records["country"].to_list() == ["country.fr"] * 4
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.fixed_dictionaries(dict.fromkeys(GOOD, cells)), min_size=1, max_size=20),
+    st.sampled_from([" ", "  ", "\t"]),
+)
+def test_padding_coded_cells_changes_nothing(rows: list[dict[str, str | None]], pad: str) -> None:
+    from concord.vocab.loader import shipped_vocabulary
+
+    mapping = _HYPOTHESIS_MAPPING[0]
+    coded = ("country", "types", "selfgen", "status")
+    padded = [
+        {k: (f"{pad}{v}{pad}" if k in coded and v is not None else v) for k, v in row.items()}
+        for row in rows
+    ]
+    mapper = BatchMapper(mapping, shipped_vocabulary(), today=TODAY)
+    plain, spaced = mapper.map(_frame(*rows)), mapper.map(_frame(*padded))
+    assert plain.records.drop(ROW).equals(spaced.records.drop(ROW))
+    assert plain.quarantined[ROW].to_list() == spaced.quarantined[ROW].to_list()
