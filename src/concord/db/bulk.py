@@ -36,8 +36,8 @@ def reserve_ids(session: Session, table: str, count: int) -> list[int]:
             {"table": table, "count": count},
         )
         return [int(row[0]) for row in rows]
-    start = session.execute(text(f"SELECT COALESCE(MAX(id), 0) FROM {table}")).scalar_one()  # noqa: S608 — table names are ours, never user input
-    return list(range(int(start) + 1, int(start) + 1 + count))
+    start = table_size(session, table)
+    return list(range(start + 1, start + 1 + count))
 
 
 def bulk_insert(session: Session, table: str, frame: pl.DataFrame) -> None:

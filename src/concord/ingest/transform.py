@@ -416,7 +416,8 @@ class _Cells:
     #: Each cell trimmed, the default for a blank one, or None (no value).
     values: list[str | None]
     column: str
-    default: int | None
+    #: Where in :attr:`cells` the spec's default is (empty cells point there), if it has one.
+    default_index: int | None
     index_name: str
 
     @classmethod
@@ -437,8 +438,8 @@ class _Cells:
     def index_column(self) -> pl.Expr:
         """Each row's position in :attr:`cells` (null where the cell is empty)."""
         index = pl.col(self.column).cast(pl.Enum(self.cells)).to_physical()
-        if self.default is not None:
-            index = index.fill_null(self.default)
+        if self.default_index is not None:
+            index = index.fill_null(self.default_index)
         return index.alias(self.index_name)
 
     def lookup(self, per_cell: list[Any], dtype: pl.DataType | type[pl.DataType]) -> pl.Expr:
